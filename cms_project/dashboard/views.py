@@ -1,0 +1,57 @@
+"""Pages that compose every app: the role-based home redirect, the staff workspace home and
+the client portal home, plus the branded error pages."""
+
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template import loader
+
+from staff.models import Role, User
+from staff.permissions import client_required, public, workspace_required
+
+
+@public
+def home(request):
+    """Send each role to its own home after log-in."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("login")
+    if user.works_in_workspace:
+        return redirect("workspace_home")
+    return redirect("portal_home")
+
+
+@public
+def health(request):
+    """For load balancers: 200 when the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@workspace_required
+def workspace_home(request):
+    counts = {
+        "staff": User.objects.filter(role=Role.STAFF, is_active=True).count(),
+        "admins": User.objects.filter(role=Role.ADMIN, is_active=True).count(),
+        "clients": User.objects.filter(role=Role.CLIENT, is_active=True).count(),
+    }
+    return render(request, "dashboard/workspace_home.html", {"counts": counts})
+
+
+@client_required
+def portal_home(request):
+    return render(request, "dashboard/portal_home.html")
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    # No context processors here: whatever broke may be what they depend on.
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

@@ -1,0 +1,241 @@
+"""Settings shared by every environment, read from the environment (12-factor).
+
+Each environment module (local, test, production) imports this and changes only what differs.
+Every variable is documented in `.env.example`. A bad value stops start-up with a message that
+names the variable, rather than failing later in a request.
+"""
+
+import re
+import zoneinfo
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+# A local .env file is optional; real deployments set the variables in the process environment.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def env_typed(name: str, cast, default):
+    """Read one variable with a cast, turning a bad value into a start-up error naming it."""
+    try:
+        return cast(name, default=default)
+    except (ValueError, TypeError, environ.ImproperlyConfigured) as exc:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} has an invalid value: {exc}"
+        ) from exc
+
+
+DEBUG = env_typed("DEBUG", env.bool, False)
+SECRET_KEY = env("SECRET_KEY", default="")
+ALLOWED_HOSTS = env_typed("ALLOWED_HOSTS", env.list, [])
+CSRF_TRUSTED_ORIGINS = env_typed("CSRF_TRUSTED_ORIGINS", env.list, [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "phonenumber_field",
+    # Project apps; dependencies point one way: invoices -> services -> clients -> staff.
+    "staff",
+    "clients",
+    "services",
+    "invoices",
+    "cms_project.dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "cms_project.urls"
+WSGI_APPLICATION = "cms_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+                "cms_project.context_processors.company",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+DATABASES = {
+    "default": env_typed("DATABASE_URL", env.db_url, f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+# Persistent connections double throughput on PostgreSQL (GUIDE §5); health checks make
+# them safe across database restarts.
+DATABASES["default"]["CONN_MAX_AGE"] = env_typed("CONN_MAX_AGE", env.int, 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts -----------------------------------------------------------------------------
+AUTH_USER_MODEL = "staff.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
+
+# Django's own admin site, for superusers only, away from the default /admin/ path.
+ADMIN_URL = env("ADMIN_URL", default="site-admin/")
+if not re.fullmatch(r"[A-Za-z0-9_-]+/", ADMIN_URL):
+    raise ImproperlyConfigured(
+        "ADMIN_URL must be a path segment ending in '/', e.g. 'site-admin/'."
+    )
+
+# --- Internationalisation -----------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TIME_ZONE", default="America/Chicago")  # the company's time zone
+if TIME_ZONE not in zoneinfo.available_timezones():
+    raise ImproperlyConfigured(f"TIME_ZONE {TIME_ZONE!r} is not a known IANA time zone.")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media ---------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Invoices and other private files live here; they are never served from a public URL.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Forms --------------------------------------------------------------------------------
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+PHONENUMBER_DEFAULT_REGION = env("PHONE_REGION", default="US")
+
+
+# --- Email --------------------------------------------------------------------------------
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 ; console output by default.
+def mailers_from_url(url: str) -> dict:
+    """Turn an EMAIL_URL into Django 6.1's MAILERS setting (the EMAIL_* settings are deprecated)."""
+    try:
+        cfg = environ.Env.email_url_config(url)
+    except Exception as exc:
+        raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from exc
+    backend = cfg["EMAIL_BACKEND"]
+    options: dict = {}
+    if backend.endswith("smtp.EmailBackend"):
+        options = {
+            "host": cfg.get("EMAIL_HOST") or "localhost",
+            "port": cfg.get("EMAIL_PORT") or None,
+            "username": cfg.get("EMAIL_HOST_USER") or "",
+            "password": cfg.get("EMAIL_HOST_PASSWORD") or "",
+            "use_tls": bool(cfg.get("EMAIL_USE_TLS")),
+            "use_ssl": bool(cfg.get("EMAIL_USE_SSL")),
+            "timeout": 20,
+        }
+    elif backend.endswith("filebased.EmailBackend"):
+        options = {"file_path": cfg["EMAIL_FILE_PATH"]}
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
+MAILERS = mailers_from_url(env("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env(
+    "DEFAULT_FROM_EMAIL", default="Data Plus Fiber <billing@dataplusfiber.example>"
+)
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+
+# --- Background tasks ---------------------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+# Without a broker, tasks run in-process at the point they are enqueued (after commit).
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves it to be redone, not lost
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Security (strict by default; production.py adds the HTTPS-only parts) -----------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 12  # absolute lifetime: 12 hours
+# No inline scripts or styles anywhere: every asset is a static file of ours.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+
+# --- Company defaults (the editable company settings record starts from these) -------------
+CURRENCY = env("CURRENCY", default="USD")
+if not re.fullmatch(r"[A-Z]{3}", CURRENCY):
+    raise ImproperlyConfigured("CURRENCY must be an ISO 4217 code such as USD or EUR.")
+try:
+    DEFAULT_TAX_RATE = Decimal(env("DEFAULT_TAX_RATE", default="0.00"))
+except InvalidOperation as exc:
+    raise ImproperlyConfigured("DEFAULT_TAX_RATE must be a percentage such as 8.25.") from exc
+if not (Decimal("0") <= DEFAULT_TAX_RATE <= Decimal("100")):
+    raise ImproperlyConfigured("DEFAULT_TAX_RATE must be between 0 and 100 (a percentage).")
+COMPANY = {
+    "name": env("COMPANY_NAME", default="Data Plus Fiber"),
+    "address": env("COMPANY_ADDRESS", default="100 Main Street, Springfield, IL 62701"),
+    "tax_id": env("COMPANY_TAX_ID", default=""),
+    "payment_terms_days": env_typed("PAYMENT_TERMS_DAYS", env.int, 15),
+    "portal_url": env("PORTAL_URL", default="http://127.0.0.1:8000"),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+
+SESSION_ENGINE = "staff.sessions"

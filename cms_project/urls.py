@@ -1,0 +1,79 @@
+"""Root URLs: accounts, the staff workspace (/staff/), the client portal (/portal/)."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
+
+from staff.forms import EmailAuthenticationForm
+from staff.permissions import login_required_any_role, public
+from staff.urls import account_urlpatterns
+
+from .dashboard import views as dashboard
+
+account_patterns = [
+    path(
+        "login/",
+        public(
+            auth_views.LoginView.as_view(
+                authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True
+            )
+        ),
+        name="login",
+    ),
+    path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path(
+        "password/change/",
+        login_required_any_role(auth_views.PasswordChangeView.as_view()),
+        name="password_change",
+    ),
+    path(
+        "password/change/done/",
+        login_required_any_role(auth_views.PasswordChangeDoneView.as_view()),
+        name="password_change_done",
+    ),
+    path(
+        "password/reset/",
+        public(
+            auth_views.PasswordResetView.as_view(
+                email_template_name="registration/password_reset_email.txt",
+                subject_template_name="registration/password_reset_subject.txt",
+            )
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/sent/",
+        public(auth_views.PasswordResetDoneView.as_view()),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        public(
+            auth_views.PasswordResetConfirmView.as_view(
+                success_url=reverse_lazy("password_reset_complete")
+            )
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        public(auth_views.PasswordResetCompleteView.as_view()),
+        name="password_reset_complete",
+    ),
+]
+
+urlpatterns = [
+    path("", dashboard.home, name="home"),
+    path("healthz", dashboard.health, name="health"),
+    path("accounts/", include(account_patterns)),
+    path("accounts/", include((account_urlpatterns, "accounts"))),
+    path("staff/", dashboard.workspace_home, name="workspace_home"),
+    path("staff/", include("staff.urls")),
+    path("portal/", dashboard.portal_home, name="portal_home"),
+    path(settings.ADMIN_URL, admin.site.urls),
+]
+
+handler403 = "cms_project.dashboard.views.permission_denied"
+handler404 = "cms_project.dashboard.views.page_not_found"
+handler500 = "cms_project.dashboard.views.server_error"
