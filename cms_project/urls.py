@@ -70,7 +70,14 @@ urlpatterns = [
     path("accounts/", include((account_urlpatterns, "accounts"))),
     path("staff/", dashboard.workspace_home, name="workspace_home"),
     path("staff/", include("staff.urls")),
+    path("staff/clients/", include("clients.urls")),
+    path("staff/services/", include("services.urls")),
+    path("staff/invoices/", include("invoices.urls")),
     path("portal/", dashboard.portal_home, name="portal_home"),
+    path("portal/account/", include("clients.portal_urls")),
+    path("portal/services/", include("services.portal_urls")),
+    path("portal/invoices/", include("invoices.portal_urls")),
+    path("messaging/", include("cms_project.messaging.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

@@ -48,11 +48,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "phonenumber_field",
-    # Project apps; dependencies point one way: invoices -> services -> clients -> staff.
+    # Project apps; dependencies point one way:
+    # invoices -> services -> clients -> staff -> messaging; dashboard composes them all.
     "staff",
     "clients",
     "services",
     "invoices",
+    "cms_project.messaging",
     "cms_project.dashboard",
 ]
 
