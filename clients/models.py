@@ -152,3 +152,6 @@ class EquipmentMove(models.Model):
 
     class Meta:
         ordering = ["-moved_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.equipment} → {self.to_location or 'stock'} ({self.get_status_display()})"
