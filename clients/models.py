@@ -155,3 +155,12 @@ class EquipmentMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.equipment} → {self.to_location or 'stock'} ({self.get_status_display()})"
+
+
+class AccountNumberCounter(models.Model):
+    """One row holding the last account number handed out; locked while the next is taken."""
+
+    last_number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"last account number {self.last_number}"
