@@ -15,6 +15,11 @@ from staff.tests.factories import UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
 
+# Playwright's sync API keeps an event loop running in the test thread for the whole session
+# once a browser test has started; the ORM calls tests make are still sequential, so Django's
+# async-safety guard does not apply. (Never set this in a deployment: check --deploy refuses.)
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 
 # --- Test-run policy ---------------------------------------------------------------------
 _skipped: list[str] = []
@@ -101,10 +106,3 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _allow_sync_orm_in_live_server_tests():
-    # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
-    # alongside it are sequential, so Django's async-safety guard does not apply.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -31,7 +31,22 @@ def env_typed(name: str, cast, default):
         ) from exc
 
 
-DEBUG = env_typed("DEBUG", env.bool, False)
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A strict boolean: a typo such as DEBUG=ture must not silently mean False."""
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"Environment variable {name} has an invalid value {raw!r}: use true or false."
+    )
+
+
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env("SECRET_KEY", default="")
 ALLOWED_HOSTS = env_typed("ALLOWED_HOSTS", env.list, [])
 CSRF_TRUSTED_ORIGINS = env_typed("CSRF_TRUSTED_ORIGINS", env.list, [])

@@ -6,7 +6,7 @@ Passes `python manage.py check --deploy --fail-level WARNING`.
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, env, env_typed
+from .base import SECRET_KEY, env, env_bool, env_typed, mailers_from_url
 
 DEBUG = False
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
@@ -17,9 +17,9 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
 if not ALLOWED_HOSTS:  # noqa: F405
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this site is served on.")
 
-SECURE_SSL_REDIRECT = env_typed("SECURE_SSL_REDIRECT", env.bool, True)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto, set SECURE_PROXY_SSL_HEADER=true.
-if env_typed("SECURE_PROXY_SSL_HEADER", env.bool, False):
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_typed("SECURE_HSTS_SECONDS", env.int, 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -27,6 +27,8 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
+# Production mail goes over SMTP (a local MTA unless EMAIL_URL says otherwise), never the console.
+MAILERS = mailers_from_url(env("EMAIL_URL", default="smtp://localhost:25"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
