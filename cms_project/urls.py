@@ -70,6 +70,7 @@ urlpatterns = [
     path("accounts/", include((account_urlpatterns, "accounts"))),
     path("staff/", dashboard.workspace_home, name="workspace_home"),
     path("staff/", include("staff.urls")),
+    path("staff/settings/", include("cms_project.company.urls")),
     path("staff/clients/", include("clients.urls")),
     path("staff/services/", include("services.urls")),
     path("staff/invoices/", include("invoices.urls")),

@@ -64,12 +64,13 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "phonenumber_field",
     # Project apps; dependencies point one way:
-    # invoices -> services -> clients -> staff -> messaging; dashboard composes them all.
+    # invoices -> services -> clients -> staff -> company, messaging; dashboard composes them all.
     "staff",
     "clients",
     "services",
     "invoices",
     "cms_project.messaging",
+    "cms_project.company",
     "cms_project.dashboard",
 ]
 
