@@ -108,8 +108,20 @@ class Delivery(models.Model):
         return self.status in (self.Status.QUEUED, self.Status.RETRYING)
 
     @property
+    def is_sensitive(self) -> bool:
+        """One-time codes and the like: hidden in the log and never re-sent."""
+        return self.purpose in settings.MESSAGING_SENSITIVE_PURPOSES
+
+    @property
     def can_resend(self) -> bool:
-        return self.status in (self.Status.SENT, self.Status.FAILED)
+        return self.status in (self.Status.SENT, self.Status.FAILED) and not self.is_sensitive
+
+    @property
+    def related_url(self) -> str:
+        """The page of the object this delivery is about, if it has one (use with the related
+        objects prefetched: reading `related` otherwise costs a query)."""
+        get_url = getattr(self.related, "get_absolute_url", None)
+        return get_url() if get_url else ""
 
 
 def split_addresses(value: str) -> list[str]:

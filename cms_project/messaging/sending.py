@@ -121,6 +121,8 @@ def queue_sms(
 def resend(*, delivery: Delivery, by: models.Model | None) -> Delivery | None:
     """Queue a fresh copy of a sent or failed delivery (staff re-send). None if the SMS
     recipient has opted out since."""
+    if delivery.is_sensitive:
+        raise DeliveryError("One-time codes are never re-sent; ask for a new one instead.")
     if not delivery.can_resend:
         raise DeliveryError("Only sent or failed messages can be re-sent.")
     if delivery.channel == Delivery.Channel.SMS and is_opted_out(delivery.to):
