@@ -210,6 +210,74 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# Retries wait up to MESSAGING_RETRY_MAX_SECONDS as countdown messages; Redis hands an unacked
+# message to another worker after the visibility timeout, so it must be longer than that.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Messaging: SMS backend and delivery retries (cms_project/messaging) --------------------
+OUTBOX_SMS_BACKEND = "cms_project.messaging.sms.outbox.OutboxSmsBackend"
+TWILIO_SMS_BACKEND = "cms_project.messaging.sms.twilio.TwilioSmsBackend"
+TWILIO_VARIABLES = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
+
+
+def sms_settings_from_env(values: dict) -> dict:
+    """SMS_BACKEND and TWILIO_* from the environment, refusing a half-configured Twilio.
+
+    All three Twilio variables set: the Twilio backend; none: the outbox backend (messages are
+    recorded for admins to read). One or two of them is a typo or a forgotten secret, and
+    would silently send nothing, so it stops start-up instead.
+    """
+    twilio = {name: values.get(name, "").strip() for name in TWILIO_VARIABLES}
+    missing = [name for name, value in twilio.items() if not value]
+    if missing and len(missing) < len(TWILIO_VARIABLES):
+        raise ImproperlyConfigured(
+            "Twilio is half-configured: set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+            f"TWILIO_FROM_NUMBER, or none of them to use the SMS outbox. Missing: {', '.join(missing)}."
+        )
+    backend = values.get("SMS_BACKEND", "").strip() or (
+        OUTBOX_SMS_BACKEND if missing else TWILIO_SMS_BACKEND
+    )
+    if backend == TWILIO_SMS_BACKEND and missing:
+        raise ImproperlyConfigured(
+            "SMS_BACKEND is the Twilio backend but TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+            "TWILIO_FROM_NUMBER are not set."
+        )
+    number = twilio["TWILIO_FROM_NUMBER"]
+    if number and not re.fullmatch(r"\+[1-9][0-9]{6,14}", number):
+        raise ImproperlyConfigured(
+            f"TWILIO_FROM_NUMBER must be an E.164 number such as +15551234567, not {number!r}."
+        )
+    return {"SMS_BACKEND": backend, **twilio}
+
+
+_sms = sms_settings_from_env(
+    {name: env(name, default="") for name in ("SMS_BACKEND", *TWILIO_VARIABLES)}
+)
+SMS_BACKEND = _sms["SMS_BACKEND"]
+TWILIO_ACCOUNT_SID = _sms["TWILIO_ACCOUNT_SID"]
+TWILIO_AUTH_TOKEN = _sms["TWILIO_AUTH_TOKEN"]
+TWILIO_FROM_NUMBER = _sms["TWILIO_FROM_NUMBER"]
+# The exact public URL Twilio posts inbound SMS to, when a proxy makes it differ from what
+# Django sees (the signature covers the URL). Empty: the request's own absolute URL.
+TWILIO_INBOUND_URL = env("TWILIO_INBOUND_URL", default="")
+
+# A failed attempt is retried after 1, 2, 4… minutes, capped at an hour, up to 12 attempts
+# (about 6 hours of outage) before the delivery is marked failed.
+MESSAGING_MAX_ATTEMPTS = env_typed("MESSAGING_MAX_ATTEMPTS", env.int, 12)
+MESSAGING_RETRY_BASE_SECONDS = env_typed("MESSAGING_RETRY_BASE_SECONDS", env.int, 60)
+MESSAGING_RETRY_MAX_SECONDS = env_typed("MESSAGING_RETRY_MAX_SECONDS", env.int, 60 * 60)
+# Pending deliveries not picked up this long after they were due are enqueued again.
+MESSAGING_REQUEUE_AFTER_MINUTES = env_typed("MESSAGING_REQUEUE_AFTER_MINUTES", env.int, 5)
+# Deliveries with these purposes carry secrets (one-time codes): their text is hidden in the
+# staff log and they are never re-sent.
+MESSAGING_SENSITIVE_PURPOSES = ("2fa", "otp", "verification", "password-reset")
+# How long a worker may take to send one message before another may try it.
+MESSAGING_CLAIM_SECONDS = 5 * 60
+CELERY_BEAT_SCHEDULE["messaging-requeue-stale-deliveries"] = {
+    "task": "cms_project.messaging.tasks.requeue_stale_deliveries",
+    "schedule": 60.0,
+}
 
 # --- Security (strict by default; production.py adds the HTTPS-only parts) -----------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -15,3 +15,6 @@ STORAGES = {
 # Serve static files from the source folders (no collectstatic before tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# SMS are recorded in the outbox whatever a developer's .env says; Twilio tests opt in.
+SMS_BACKEND = "cms_project.messaging.sms.outbox.OutboxSmsBackend"
+TWILIO_ACCOUNT_SID = TWILIO_AUTH_TOKEN = TWILIO_FROM_NUMBER = ""

@@ -24,7 +24,21 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
     "staff:team_reactivate": lambda p: {"pk": p["staff"].pk},
     "staff:team_password_link": lambda p: {"pk": p["staff"].pk},
     "password_reset_confirm": lambda p: {"uidb64": "MQ", "token": "set-password"},
+    "messaging:delivery_detail": lambda p: {"pk": _sample_delivery().pk},
+    "messaging:delivery_resend": lambda p: {"pk": _sample_delivery().pk},
 }
+
+
+def _sample_delivery():
+    from cms_project.messaging.models import Delivery
+
+    return Delivery.objects.create(
+        channel=Delivery.Channel.EMAIL,
+        to="alice@test.example",
+        subject="s",
+        body="b",
+        status=Delivery.Status.SENT,
+    )
 
 
 def _walk(patterns, prefix="", namespace=None):
