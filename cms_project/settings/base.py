@@ -102,6 +102,8 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "cms_project.context_processors.company",
             ],
+            # cms_project is not an app, so its template tags are registered by name.
+            "libraries": {"money": "cms_project.templatetags.money"},
         },
     },
 ]
