@@ -76,7 +76,7 @@ def test_django_admin_lives_off_the_default_path():
 
 def _expected(role: str, allowed) -> set[int]:
     if allowed == PUBLIC:
-        return {200, 302, 405}
+        return {200, 301, 302, 405}
     if role == "anonymous":
         return {302}
     if role in allowed:
