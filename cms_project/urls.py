@@ -3,9 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.templatetags.static import static
 from django.urls import include, path, reverse_lazy
-from django.views.generic import RedirectView
 
 from staff.forms import EmailAuthenticationForm
 from staff.permissions import login_required_any_role, public
@@ -69,11 +67,7 @@ urlpatterns = [
     path("", dashboard.home, name="home"),
     path("healthz", dashboard.health, name="health"),
     # Browsers ask for /favicon.ico whatever the page says; point them at the real icon.
-    path(
-        "favicon.ico",
-        public(RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
-        name="favicon",
-    ),
+    path("favicon.ico", dashboard.favicon, name="favicon"),
     path("accounts/", include(account_patterns)),
     path("accounts/", include((account_urlpatterns, "accounts"))),
     path("staff/", dashboard.workspace_home, name="workspace_home"),

@@ -5,6 +5,7 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.templatetags.static import static
 
 from staff.models import Role, User
 from staff.permissions import client_required, public, workspace_required
@@ -19,6 +20,13 @@ def home(request):
     if user.works_in_workspace:
         return redirect("workspace_home")
     return redirect("portal_home")
+
+
+@public
+def favicon(request):
+    # Browsers ask for /favicon.ico whatever the page says; point them at the real icon.
+    # Resolved per request: the hashed static name exists only after collectstatic.
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @public
