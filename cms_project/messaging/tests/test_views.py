@@ -227,3 +227,17 @@ def test_deliveries_for_shows_no_resend_button_to_a_client(alice_user, bob_user)
 
 def test_deliveries_for_says_when_nothing_was_sent(staff_user, bob_user):
     assert "Nothing sent yet." in _render_fragment(staff_user, bob_user)
+
+
+def test_deliveries_for_takes_a_limit_and_a_heading(staff_user, bob_user):
+    for i in range(3):
+        make_delivery(to=f"b{i}@test.example", **about(bob_user))
+    request = RequestFactory().get("/")
+    request.user = staff_user
+    html = Template(
+        '{% load messaging %}{% deliveries_for obj limit=2 heading="Sent to the client" %}'
+    ).render(Context({"obj": bob_user, "request": request}))
+    assert "Sent to the client" in html
+    assert "b2@test.example" in html and "b1@test.example" in html
+    assert "b0@test.example" not in html  # the oldest, beyond the limit
+    assert "All messages" in html
