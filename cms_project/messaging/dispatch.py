@@ -127,7 +127,8 @@ def _record(delivery: Delivery, status: str, *, error: str = "", provider_id: st
         ]
     )
     log = logger.info if status == Delivery.Status.SENT else logger.warning
-    log("Delivery %s (%s to %s): %s %s", delivery.pk, delivery.channel, delivery.to, status, error)
+    detail = f" ({error})" if error else ""
+    log("Delivery %s (%s to %s): %s%s", delivery.pk, delivery.channel, delivery.to, status, detail)
     return Outcome(status)
 
 
