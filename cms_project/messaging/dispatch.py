@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import Delivery
+from .numbers import to_e164
 from .optout import is_opted_out
 from .sms import SmsError, get_sms_backend
 
@@ -127,7 +128,8 @@ def _record(delivery: Delivery, status: str, *, error: str = "", provider_id: st
         ]
     )
     log = logger.info if status == Delivery.Status.SENT else logger.warning
-    log("Delivery %s (%s to %s): %s %s", delivery.pk, delivery.channel, delivery.to, status, error)
+    detail = f" ({error})" if error else ""
+    log("Delivery %s (%s to %s): %s%s", delivery.pk, delivery.channel, delivery.to, status, detail)
     return Outcome(status)
 
 
@@ -191,6 +193,10 @@ def _text(value) -> str:
 
 # --- SMS ------------------------------------------------------------------------------------
 def send_sms(delivery: Delivery) -> str:
+    if to_e164(delivery.to) != delivery.to:
+        # queue_sms stores E.164 only; anything else (a re-send of a failed bad number) must
+        # not reach a backend, least of all the outbox, which would "send" it.
+        raise PermanentFailure(f"{delivery.to!r} is not a phone number.")
     # The number may have replied STOP after the message was queued.
     if is_opted_out(delivery.to):
         raise PermanentFailure("The recipient has opted out of SMS (STOP).")

@@ -147,3 +147,15 @@ def test_a_queued_delivery_cannot_be_resent(staff_user):
     delivery = queue_email(to=["a@test.example"], subject="s", body="b")
     with pytest.raises(DeliveryError):
         resend(delivery=delivery, by=staff_user)
+
+
+def test_resending_a_bad_number_fails_again_without_reaching_the_outbox(
+    django_capture_on_commit_callbacks, staff_user
+):
+    failed = queue_sms(to="call me", body="b")
+    with django_capture_on_commit_callbacks(execute=True):
+        copy = resend(delivery=failed, by=staff_user)
+    copy.refresh_from_db()
+    assert copy.status == Delivery.Status.FAILED
+    assert "not a phone number" in copy.last_error
+    assert not OutboxMessage.objects.exists()
