@@ -162,3 +162,18 @@ def test_a_login_without_client_account_is_told_so(login, alice_user):
 
 def test_staff_cannot_use_the_portal_pages(login, staff_user, gig):
     assert login(staff_user).get(reverse("services_portal:catalog")).status_code == 403
+
+
+def test_my_services_takes_constant_queries(
+    login, alice_user, alice, django_assert_max_num_queries, today
+):
+    client = login(alice_user)
+    home = alice.locations.get()
+    SubscriptionFactory.create_batch(3, location=home)
+    with django_assert_max_num_queries(6):
+        client.get(reverse("services_portal:my_services"))
+    for index in range(20):
+        SubscriptionFactory(location=SubscriberLocationFactory(client=alice, label=f"L{index}"))
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("services_portal:my_services"))
+    assert len(response.context["bill"].lines) == 23
