@@ -337,11 +337,15 @@ def subscription_change(request, pk: int):
         try:
             subscriptions.change_subscription(subscription=subscription, **form.cleaned_data)
         except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):  # e.g. the subscription is no longer open
+                messages.error(request, " ".join(exc.messages))
+                return redirect("services:subscription_detail", pk=subscription.pk)
             _add_errors(form, exc)
         else:
             messages.success(request, "The subscription was changed.")
             return redirect("services:subscription_detail", pk=subscription.pk)
-    return _render_subscription(request, subscription, change_form=form)
+    # Re-read: a refused save must not show half-applied values.
+    return _render_subscription(request, _get_subscription(pk), change_form=form)
 
 
 @workspace_required
@@ -355,6 +359,9 @@ def subscription_activate(request, pk: int):
                 subscription=subscription, start_date=form.cleaned_data["start_date"]
             )
         except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):  # e.g. the subscription is no longer open
+                messages.error(request, " ".join(exc.messages))
+                return redirect("services:subscription_detail", pk=subscription.pk)
             _add_errors(form, exc)
         else:
             messages.success(request, f"{subscription} is active.")
@@ -403,6 +410,9 @@ def subscription_cancel(request, pk: int):
                 subscription=subscription, effective_date=form.cleaned_data["effective_date"]
             )
         except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):  # e.g. the subscription is no longer open
+                messages.error(request, " ".join(exc.messages))
+                return redirect("services:subscription_detail", pk=subscription.pk)
             _add_errors(form, exc)
         else:
             if subscription.status == Subscription.Status.CANCELLED:

@@ -288,6 +288,22 @@ def test_a_bad_change_or_cancellation_date_is_answered_next_to_the_field(login, 
     assert (sub.quantity, sub.end_date) == (1, None)
 
 
+def test_acting_on_an_ended_subscription_is_refused_with_a_message(login, staff_user, today):
+    sub = SubscriptionFactory(status=Status.CANCELLED, end_date=date(2025, 10, 31))
+    client = login(staff_user)
+    for name, data in [
+        ("services:subscription_change", {"quantity": "2"}),
+        ("services:subscription_cancel", {"effective_date": ""}),
+        ("services:subscription_activate", {"start_date": "2025-11-12"}),
+        ("services:subscription_suspend", {}),
+    ]:
+        response = client.post(reverse(name, args=[sub.pk]), data, follow=True)
+        assert response.status_code == 200
+        assert "cancelled subscription cannot be" in response.content.decode()
+    sub.refresh_from_db()
+    assert (sub.status, sub.quantity, sub.end_date) == (Status.CANCELLED, 1, date(2025, 10, 31))
+
+
 def test_staff_activate_a_pending_request(login, staff_user, today):
     sub = SubscriptionFactory(status=Status.PENDING, start_date=date(2025, 11, 3))
     response = login(staff_user).post(
