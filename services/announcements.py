@@ -48,7 +48,9 @@ def request_announcement(*, service: Service, requested_by) -> Announcement:
     announcement = Announcement.objects.create(service=service, requested_by=requested_by)
     from .tasks import send_service_announcement
 
-    transaction.on_commit(lambda: send_service_announcement.delay(announcement.pk))
+    # robust: if the broker is down (or, with eager tasks, sending fails) the staff member's
+    # request still succeeds; the announcement stays "sending…" and the error is logged.
+    transaction.on_commit(lambda: send_service_announcement.delay(announcement.pk), robust=True)
     return announcement
 
 

@@ -205,6 +205,31 @@ def test_staff_announce_from_the_service_page_and_sending_waits_for_the_commit(
     assert Announcement.objects.count() == 1
 
 
+def test_a_failing_send_never_fails_the_staff_request(
+    sending,
+    audience,
+    new_service,
+    login,
+    staff_user,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+    caplog,
+):
+    def broken(**kwargs):
+        raise ConnectionError("provider down")
+
+    monkeypatch.setattr(sending, "queue_sms", broken)
+    monkeypatch.setattr("services.tasks.send_service_announcement.max_retries", 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(staff_user).post(
+            reverse("services:service_announce", args=[new_service.pk])
+        )
+    assert response.status_code == 302
+    announcement = Announcement.objects.get()
+    assert announcement.finished_at is None  # shown as "sending…"; the error is logged
+    assert "provider down" in caplog.text
+
+
 def test_clients_cannot_announce(login, alice_user, new_service):
     assert (
         login(alice_user)
