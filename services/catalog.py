@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
 from cms_project.money import format_money
@@ -54,6 +54,14 @@ def current_price_subquery(on: date) -> Subquery:
     )
 
 
+def category_order() -> Case:
+    """Categories in the order the catalog lists them: internet, TV, phone, rentals, fees."""
+    return Case(
+        *(When(category=value, then=index) for index, value in enumerate(Service.Category.values)),
+        default=len(Service.Category.values),
+    )
+
+
 def catalog_for_staff(*, today: date | None = None) -> QuerySet[Service]:
     """Every service with its current price and active subscriber count: one query.
     Subscribers are distinct clients with an active subscription to the service."""
@@ -70,7 +78,7 @@ def catalog_for_staff(*, today: date | None = None) -> QuerySet[Service]:
             filter=Q(subscriptions__status=Subscription.Status.ACTIVE),
             distinct=True,
         ),
-    ).order_by("-is_active", "category", "name", "pk")
+    ).order_by("-is_active", category_order(), "name", "pk")
 
 
 def catalog_for_clients(*, today: date | None = None) -> QuerySet[Service]:
@@ -80,7 +88,7 @@ def catalog_for_clients(*, today: date | None = None) -> QuerySet[Service]:
         Service.objects.filter(is_active=True, visible_to_clients=True)
         .annotate(current_price=current_price_subquery(today))
         .filter(current_price__isnull=False)
-        .order_by("category", "name", "pk")
+        .order_by(category_order(), "name", "pk")
     )
 
 

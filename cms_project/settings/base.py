@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -211,7 +212,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Subscriptions whose last day has passed become cancelled, just after midnight.
+    "services-close-ended-subscriptions": {
+        "task": "services.tasks.close_ended_subscriptions",
+        "schedule": crontab(hour=0, minute=10),
+    },
+}
 # Retries wait up to MESSAGING_RETRY_MAX_SECONDS as countdown messages; Redis hands an unacked
 # message to another worker after the visibility timeout, so it must be longer than that.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}

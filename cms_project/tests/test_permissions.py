@@ -10,11 +10,27 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from services.tests import factories as services_factories
 from staff.permissions import PUBLIC, allowed_roles_of
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "client", "staff", "admin"]
+
+
+def _alice_subscription(p):
+    """Alice's client record, a location of hers and a subscription there (created once)."""
+    from clients.models import Client
+    from services.models import Subscription
+
+    client = Client.objects.filter(user=p["client"]).first() or (
+        services_factories.SubscriberFactory(user=p["client"], name="Alice Martin")
+    )
+    sub = Subscription.objects.filter(location__client=client).first()
+    return sub or services_factories.SubscriptionFactory(
+        location=services_factories.SubscriberLocationFactory(client=client)
+    )
+
 
 # url name -> function(personas) -> kwargs. Objects are chosen so that the allowed roles may
 # see them (a client's own object for client pages, a staff account for team pages).
@@ -26,6 +42,33 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
     "password_reset_confirm": lambda p: {"uidb64": "MQ", "token": "set-password"},
     "messaging:delivery_detail": lambda p: {"pk": _sample_delivery().pk},
     "messaging:delivery_resend": lambda p: {"pk": _sample_delivery().pk},
+    # services (staff)
+    "services:service_detail": lambda p: {"pk": _alice_subscription(p).service_id},
+    "services:service_edit": lambda p: {"pk": _alice_subscription(p).service_id},
+    "services:service_price": lambda p: {"pk": _alice_subscription(p).service_id},
+    "services:price_withdraw": lambda p: {
+        "pk": _alice_subscription(p).service_id,
+        "price_pk": _alice_subscription(p).service.prices.first().pk,
+    },
+    "services:service_deactivate": lambda p: {"pk": _alice_subscription(p).service_id},
+    "services:service_reactivate": lambda p: {"pk": _alice_subscription(p).service_id},
+    "services:service_delete": lambda p: {"pk": _alice_subscription(p).service_id},
+    "services:service_announce": lambda p: {"pk": _alice_subscription(p).service_id},
+    "services:subscription_create": lambda p: {"location_pk": _alice_subscription(p).location_id},
+    "services:subscription_detail": lambda p: {"pk": _alice_subscription(p).pk},
+    "services:subscription_change": lambda p: {"pk": _alice_subscription(p).pk},
+    "services:subscription_activate": lambda p: {"pk": _alice_subscription(p).pk},
+    "services:subscription_suspend": lambda p: {"pk": _alice_subscription(p).pk},
+    "services:subscription_resume": lambda p: {"pk": _alice_subscription(p).pk},
+    "services:subscription_cancel": lambda p: {"pk": _alice_subscription(p).pk},
+    "services:client_bill": lambda p: {"client_pk": _alice_subscription(p).location.client_id},
+    # services (client portal): objects Alice owns
+    "services_portal:service": lambda p: {"pk": _alice_subscription(p).service_id},
+    "services_portal:subscribe": lambda p: {
+        "pk": services_factories.ServiceFactory().pk,
+        "location_pk": _alice_subscription(p).location_id,
+    },
+    "services_portal:cancel": lambda p: {"pk": _alice_subscription(p).pk},
 }
 
 

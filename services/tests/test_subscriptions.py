@@ -257,3 +257,14 @@ def test_the_subscribe_preview_prorates_the_rest_of_the_month(today):
         D("7.84"),
         D("102.83"),
     )
+
+
+def test_the_nightly_task_closes_subscriptions_past_their_last_day(fiber, location, today):
+    from services.tasks import close_ended_subscriptions as task
+
+    ended = SubscriptionFactory(service=fiber, location=location, end_date=date(2025, 11, 11))
+    running = SubscriptionFactory(service=fiber, end_date=date(2025, 11, 12))
+    assert task.delay().get() == 1
+    ended.refresh_from_db()
+    running.refresh_from_db()
+    assert (ended.status, running.status) == (Status.CANCELLED, Status.ACTIVE)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from services.demo import seed_demo_services
 from staff.demo import DEMO_PASSWORD, seed_demo_accounts
 
 
@@ -25,8 +26,14 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             accounts = seed_demo_accounts()
+            # After the clients (and their locations) exist: subscribes the locations that
+            # have no subscription yet.
+            catalog_size, new_subscriptions = seed_demo_services()
         created = sum(1 for _, was_created in accounts if was_created)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new accounts)."))
+        self.stdout.write(
+            f"Catalog: {catalog_size} services; {new_subscriptions} new subscriptions."
+        )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}) — for the demo only:")
         for user, _ in accounts:
             self.stdout.write(f"  {user.get_role_display():<7} {user.email}")
