@@ -1,16 +1,16 @@
 """New-service announcements: only to consenting clients, by the channel they consented to,
 never twice, sent by a task after the transaction commits.
 
-The messaging API (`cms_project.messaging.sending`) is built in parallel; these tests inject a
-small fake of it that records calls and honours `dedupe_key` the way the real one promises."""
-
-import sys
-import types
+These go through the real messaging layer (`cms_project.messaging.sending`): deliveries are
+recorded, SMS land in the outbox backend and email in Django's test outbox."""
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from cms_project.messaging.models import Delivery, OutboxMessage
+from cms_project.messaging.optout import set_opt_out
 from services.announcements import request_announcement, send_announcement
 from services.models import Announcement, AnnouncementRecipient
 
@@ -19,53 +19,47 @@ from .factories import ServiceFactory, SubscriberFactory
 pytestmark = pytest.mark.django_db
 
 
-class FakeSending(types.ModuleType):
-    def __init__(self):
-        super().__init__("cms_project.messaging.sending")
-        self.sms: list[dict] = []
-        self.emails: list[dict] = []
-        self.keys: set[str] = set()
-        self.opted_out: set[str] = set()
+class SentMessages:
+    """What the real messaging layer recorded: the Delivery rows, seen as simple dicts."""
 
-    def _dedupe(self, key):
-        if key in self.keys:
-            return True
-        self.keys.add(key)
-        return False
+    class _Keys:
+        def clear(self):
+            Delivery.objects.all().delete()  # e.g. the delivery log was purged
 
-    def queue_sms(self, *, to, body, purpose="", related=None, dedupe_key=None):
-        if to in self.opted_out or self._dedupe(dedupe_key):
-            return None
-        self.sms.append({"to": to, "body": body, "purpose": purpose, "key": dedupe_key})
-        return object()
+    class _OptOuts:
+        def add(self, number):
+            set_opt_out(number=number, opted_out=True, source="test")
 
-    def queue_email(
-        self,
-        *,
-        to,
-        subject,
-        body,
-        html_body="",
-        purpose="",
-        related=None,
-        dedupe_key=None,
-        cc=(),
-        bcc=(),
-        attachments=(),
-    ):
-        if self._dedupe(dedupe_key):
-            return None
-        self.emails.append(
-            {"to": to, "subject": subject, "body": body, "html": html_body, "key": dedupe_key}
-        )
-        return object()
+    keys = _Keys()
+    opted_out = _OptOuts()
+
+    def _rows(self, channel):
+        return Delivery.objects.filter(channel=channel).order_by("pk")
+
+    @property
+    def sms(self) -> list[dict]:
+        return [
+            {"to": d.to, "body": d.body, "purpose": d.purpose, "key": d.dedupe_key}
+            for d in self._rows(Delivery.Channel.SMS)
+        ]
+
+    @property
+    def emails(self) -> list[dict]:
+        return [
+            {
+                "to": d.to.split(","),
+                "subject": d.subject,
+                "body": d.body,
+                "html": d.html_body,
+                "key": d.dedupe_key,
+            }
+            for d in self._rows(Delivery.Channel.EMAIL)
+        ]
 
 
 @pytest.fixture
-def sending(monkeypatch):
-    fake = FakeSending()
-    monkeypatch.setitem(sys.modules, "cms_project.messaging.sending", fake)
-    return fake
+def sending():
+    return SentMessages()
 
 
 @pytest.fixture
@@ -116,10 +110,11 @@ def new_service():
 
 
 def test_the_announcement_goes_only_to_consenting_clients_by_their_channel(
-    sending, audience, new_service
+    sending, audience, new_service, django_capture_on_commit_callbacks
 ):
     announcement = Announcement.objects.create(service=new_service)
-    send_announcement(announcement_id=announcement.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # the delivery tasks run at commit
+        send_announcement(announcement_id=announcement.pk)
     assert sorted(m["to"] for m in sending.sms) == ["+12175550101", "+12175550102"]
     assert sorted(m["to"][0] for m in sending.emails) == ["both@test.example", "mail@test.example"]
     sms = sending.sms[0]
@@ -132,6 +127,13 @@ def test_the_announcement_goes_only_to_consenting_clients_by_their_channel(
     announcement.refresh_from_db()
     assert (announcement.sms_count, announcement.email_count) == (2, 2)
     assert announcement.finished_at is not None
+    # …and they really went out: SMS to the outbox backend, email through the mailer.
+    assert sorted(OutboxMessage.objects.values_list("to", flat=True)) == [
+        "+12175550101",
+        "+12175550102",
+    ]
+    assert sorted(m.to[0] for m in mail.outbox) == ["both@test.example", "mail@test.example"]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.SENT}
 
 
 def test_the_dedupe_keys_name_service_client_and_channel(sending, audience, new_service):
@@ -157,7 +159,7 @@ def test_our_own_record_prevents_a_second_message_even_if_the_outbox_forgot(
     send_announcement(announcement_id=announcement.pk)
     sending.keys.clear()  # e.g. the delivery log was purged
     send_announcement(announcement_id=announcement.pk)
-    assert len(sending.sms) == 2 and len(sending.emails) == 2
+    assert sending.sms == [] and sending.emails == []  # nothing queued a second time
 
 
 def test_an_opted_out_number_is_recorded_as_not_queued(sending, audience, new_service):
@@ -218,7 +220,7 @@ def test_a_failing_send_never_fails_the_staff_request(
     def broken(**kwargs):
         raise ConnectionError("provider down")
 
-    monkeypatch.setattr(sending, "queue_sms", broken)
+    monkeypatch.setattr("cms_project.messaging.sending.queue_sms", broken)
     monkeypatch.setattr("services.tasks.send_service_announcement.max_retries", 0)
     with django_capture_on_commit_callbacks(execute=True):
         response = login(staff_user).post(
