@@ -1,0 +1,14 @@
+// Clients app: long-running form submissions (CSV check and import) say they are busy, and
+// the button cannot be pressed twice.
+document.querySelectorAll("form[data-busy]").forEach((form) => {
+  form.addEventListener("submit", () => {
+    const note = form.querySelector(".busy-note");
+    if (note) {
+      note.textContent = form.getAttribute("data-busy");
+      note.hidden = false;
+    }
+    form.querySelectorAll("button[type=submit]").forEach((button) => {
+      button.disabled = true;
+    });
+  });
+});
