@@ -387,7 +387,8 @@ class MoveForm(forms.Form):
             location = self.locations.get(destination)
             allowed = STATUSES_AT_LOCATION if location else STATUSES_IN_STOCK
             if status not in allowed:
-                names = " or ".join(str(Equipment.Status(s).label).lower() for s in allowed)
+                names = [str(Equipment.Status(s).label).lower() for s in allowed]
+                names = ", ".join(names[:-1]) + " or " + names[-1]
                 where = "at a location" if location else "in stock"
                 self.add_error("status", f"Equipment {where} is {names}.")
             cleaned["location"] = location
