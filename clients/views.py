@@ -377,7 +377,8 @@ def task_edit(request, pk: int):
 @workspace_required
 def task_complete(request, pk: int):
     task = _get_task(pk)
-    form = CompleteTaskForm(request.POST or None, task=task)
+    # Bound on every POST: a task without a client has no fields, so the POST may be empty.
+    form = CompleteTaskForm(request.POST if request.method == "POST" else None, task=task)
     if request.method == "POST" and form.is_valid():
         crm.complete_task(task=task, by=request.user, interaction=form.interaction())
         messages.success(request, f"Task “{task.title}” is done.")
