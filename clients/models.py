@@ -61,6 +61,7 @@ class Client(models.Model):
             models.Index(fields=["name", "id"], name="client_name_id_idx"),
             models.Index(fields=["signup_date", "id"], name="client_signup_id_idx"),
             models.Index(Upper("billing_city"), name="client_billing_city_upper_idx"),
+            models.Index(fields=["phone"], name="client_phone_idx"),  # exact E.164 search
         ]
 
     def __str__(self) -> str:
