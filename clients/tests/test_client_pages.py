@@ -1,6 +1,8 @@
 """Staff workspace: the client list (search, filters, sort, paging), creating and editing
 clients with every field validated, the client page, and who may delete."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -347,3 +349,48 @@ def test_a_client_with_financial_records_is_cancelled_not_deleted_and_the_page_s
     assert client.status == Client.Status.CANCELLED
     assert "cancelled instead of deleted" in response.content.decode()
     assert response.redirect_chain[-1][0] == reverse("clients:client_detail", args=[client.pk])
+
+
+class _FormNesting(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.depth = self.deepest = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "form":
+            self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.depth -= 1
+
+
+def test_no_page_nests_a_form_in_a_form(login, staff_user):
+    """Browsers drop a nested <form> and end the outer one early, leaving its button outside
+    (crispy renders its own <form> unless the helper says form_tag=False)."""
+    device = EquipmentFactory()
+    location = device.location
+    task = TaskFactory(client=location.client, assignee=staff_user)
+    browser = login(staff_user)
+    urls = [
+        reverse("clients:client_create"),
+        reverse("clients:client_edit", args=[location.client_id]),
+        reverse("clients:client_detail", args=[location.client_id]),
+        reverse("clients:location_create", args=[location.client_id]),
+        reverse("clients:location_edit", args=[location.pk]),
+        reverse("clients:equipment_create", args=[location.pk]),
+        reverse("clients:equipment_stock_create"),
+        reverse("clients:equipment_edit", args=[device.pk]),
+        reverse("clients:equipment_move", args=[device.pk]),
+        reverse("clients:interaction_create", args=[location.client_id]),
+        reverse("clients:task_create"),
+        reverse("clients:task_edit", args=[task.pk]),
+        reverse("clients:task_complete", args=[task.pk]),
+        reverse("clients:import_start"),
+        reverse("clients:client_list"),
+    ]
+    for url in urls:
+        parser = _FormNesting()
+        parser.feed(browser.get(url).content.decode())
+        assert parser.deepest == 1 or (parser.deepest == 0 and url.endswith("/clients/")), url

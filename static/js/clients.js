@@ -7,8 +7,12 @@ document.querySelectorAll("form[data-busy]").forEach((form) => {
       note.textContent = form.getAttribute("data-busy");
       note.hidden = false;
     }
-    form.querySelectorAll("button[type=submit]").forEach((button) => {
-      button.disabled = true;
-    });
+    // Disabled only after the browser has started sending the form: disabling the submit
+    // button inside the submit event stops some browsers from sending it at all.
+    window.setTimeout(() => {
+      form.querySelectorAll("button[type=submit]").forEach((button) => {
+        button.disabled = true;
+      });
+    }, 0);
   });
 });
