@@ -2,8 +2,13 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
+from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
+
+from staff.models import Role
+
+from .validation import validate_mac
 
 
 class Client(models.Model):
@@ -52,6 +57,11 @@ class Client(models.Model):
         indexes = [
             models.Index(Lower("name"), name="client_name_lower_idx"),
             models.Index(fields=["status", "segment"]),
+            # The list sorts by these; each sort key ends with pk so paging is stable.
+            models.Index(fields=["name", "id"], name="client_name_id_idx"),
+            models.Index(fields=["signup_date", "id"], name="client_signup_id_idx"),
+            models.Index(Upper("billing_city"), name="client_billing_city_upper_idx"),
+            models.Index(fields=["phone"], name="client_phone_idx"),  # exact E.164 search
         ]
 
     def __str__(self) -> str:
@@ -80,6 +90,7 @@ class ServiceLocation(models.Model):
 
     class Meta:
         ordering = ["client", "label", "pk"]
+        indexes = [models.Index(Upper("city"), name="location_city_upper_idx")]
         constraints = [
             # The same address appears once per client.
             models.UniqueConstraint(
@@ -120,7 +131,9 @@ class Equipment(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     make_model = models.CharField("make and model", max_length=120, blank=True)
     serial_number = models.CharField(max_length=64, unique=True)
-    mac_address = models.CharField("MAC address", max_length=17, blank=True)
+    mac_address = models.CharField(
+        "MAC address", max_length=17, blank=True, validators=[validate_mac]
+    )
     install_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.IN_STOCK)
     ownership = models.CharField(max_length=10, choices=Ownership.choices, default=Ownership.RENTED)
@@ -164,3 +177,132 @@ class AccountNumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"last account number {self.last_number}"
+
+
+class Interaction(models.Model):
+    """One contact with a client: a call, an email, a meeting, a site visit or a support case."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "Email"
+        MEETING = "meeting", "Meeting"
+        SITE_VISIT = "site_visit", "Site visit"
+        SUPPORT_CASE = "support_case", "Support case"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    occurred_at = models.DateTimeField("date and time", default=timezone.now)
+    subject = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+    duration_minutes = models.PositiveIntegerField("duration (minutes)", null=True, blank=True)
+    next_action = models.CharField(max_length=200, blank=True)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="logged_interactions",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["client", "-occurred_at"], name="interaction_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject}"
+
+
+def workspace_user_choices() -> models.Q:
+    """Tasks are assigned to people who work in the staff workspace."""
+    return models.Q(role__in=[Role.ADMIN, Role.STAFF], is_active=True)
+
+
+class FollowUpTask(models.Model):
+    class Priority(models.IntegerChoices):
+        # Numbers so that "most urgent first" is a plain ORDER BY.
+        LOW = 1, "Low"
+        NORMAL = 2, "Normal"
+        HIGH = 3, "High"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+
+    title = models.CharField(max_length=200)
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="assigned_tasks",
+        limit_choices_to=workspace_user_choices,
+    )
+    due_date = models.DateField()
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "-priority", "pk"]
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_date"], name="task_assignee_due_idx"),
+            models.Index(fields=["client", "status"], name="task_client_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_date < timezone.localdate()
+
+
+class ClientImport(models.Model):
+    """An uploaded CSV of clients, kept between the dry-run preview and the import itself (in
+    the database, so any web process can finish what another one started)."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", "Ready to import"
+        INVALID = "invalid", "Has errors"
+        IMPORTED = "imported", "Imported"
+
+    filename = models.CharField(max_length=255)
+    content = models.TextField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    row_count = models.PositiveIntegerField(default=0)
+    client_count = models.PositiveIntegerField(default=0)
+    location_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"row": 3, "field": "phone", ...}]
+    preview = models.JSONField(default=list, blank=True)  # the first few clients, for the page
+    imported_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)  # how long the import itself took
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"

@@ -1,7 +1,14 @@
-"""Client portal pages of the clients app (mounted at /portal/clients/)."""
+"""Client portal pages of the clients app (mounted at /portal/account/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import portal_views as views
 
 app_name = "clients_portal"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.account, name="account"),
+    path("edit/", views.account_edit, name="account_edit"),
+    path("locations/<int:pk>/", views.location_detail, name="location"),
+    path("equipment/<int:pk>/", views.equipment_detail, name="equipment"),
+]

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.template import loader
 from django.templatetags.static import static
 
+from clients.queries import client_for_portal_user, locations_with_equipment
 from staff.models import Role, User
 from staff.permissions import client_required, public, workspace_required
 
@@ -49,7 +50,11 @@ def workspace_home(request):
 
 @client_required
 def portal_home(request):
-    return render(request, "dashboard/portal_home.html")
+    client = client_for_portal_user(request.user)
+    context = {"client_account": client}
+    if client is not None:
+        context["client_locations"] = locations_with_equipment(client)
+    return render(request, "dashboard/portal_home.html", context)
 
 
 def permission_denied(request, exception=None):

@@ -10,6 +10,13 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from clients.tests.factories import (
+    client_of,
+    sample_equipment,
+    sample_import,
+    sample_location,
+    sample_task,
+)
 from services.tests import factories as services_factories
 from staff.permissions import PUBLIC, allowed_roles_of
 
@@ -40,6 +47,33 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
     "staff:team_reactivate": lambda p: {"pk": p["staff"].pk},
     "staff:team_password_link": lambda p: {"pk": p["staff"].pk},
     "password_reset_confirm": lambda p: {"uidb64": "MQ", "token": "set-password"},
+    # clients: Alice's own account, location and equipment serve every role.
+    **{
+        f"clients:{name}": lambda p: {"pk": client_of(p["client"]).pk}
+        for name in (
+            "client_detail",
+            "client_edit",
+            "client_delete",
+            "location_create",
+            "interaction_list",
+            "interaction_create",
+            "client_task_create",
+        )
+    },
+    **{
+        f"clients:{name}": lambda p: {"pk": sample_location(p).pk}
+        for name in ("location_edit", "equipment_create", "equipment_install_from_stock")
+    },
+    **{
+        f"clients:{name}": lambda p: {"pk": sample_equipment(p).pk}
+        for name in ("equipment_detail", "equipment_edit", "equipment_move")
+    },
+    "clients:task_edit": lambda p: {"pk": sample_task(p).pk},
+    "clients:task_complete": lambda p: {"pk": sample_task(p).pk},
+    "clients:import_preview": lambda p: {"pk": sample_import(p).pk},
+    "clients:import_commit": lambda p: {"pk": sample_import(p).pk},
+    "clients_portal:location": lambda p: {"pk": sample_location(p).pk},
+    "clients_portal:equipment": lambda p: {"pk": sample_equipment(p).pk},
     "messaging:delivery_detail": lambda p: {"pk": _sample_delivery().pk},
     "messaging:delivery_resend": lambda p: {"pk": _sample_delivery().pk},
     # services (staff)
