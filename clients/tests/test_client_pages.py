@@ -227,18 +227,23 @@ def test_client_list_query_count_does_not_grow_with_clients(
 def test_client_page_query_count_does_not_grow_with_locations(
     login, staff_user, django_assert_max_num_queries, count
 ):
+    from services.tests.factories import ServiceFactory, SubscriptionFactory
+
     client = ClientFactory()
+    fiber = ServiceFactory()
     for _ in range(count):
         location = LocationFactory(client=client)
         EquipmentFactory(location=location)
         EquipmentFactory(location=location, kind=Equipment.Kind.ONT)
         InteractionFactory(client=client)
         TaskFactory(client=client, assignee=staff_user)
+        SubscriptionFactory(location=location, service=fiber)
     browser = login(staff_user)
     url = reverse("clients:client_detail", args=[client.pk])
     browser.get(url)
-    # session, user, client, locations, equipment, interactions, tasks
-    with django_assert_max_num_queries(7):
+    # session, user, client, locations, equipment, interactions, tasks, and the monthly bill
+    # fragment: subscriptions with their services, price history
+    with django_assert_max_num_queries(9):
         response = browser.get(url)
     assert len(response.context["locations"]) == count
 
