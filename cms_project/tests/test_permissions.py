@@ -24,6 +24,8 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
     "staff:team_reactivate": lambda p: {"pk": p["staff"].pk},
     "staff:team_password_link": lambda p: {"pk": p["staff"].pk},
     "password_reset_confirm": lambda p: {"uidb64": "MQ", "token": "set-password"},
+    "staff:user_2fa_reset": lambda p: {"pk": p["staff"].pk},
+    "signup:verify": lambda p: {"token": "not-a-real-token"},
 }
 
 
