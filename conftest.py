@@ -6,6 +6,8 @@ other's data.
 
 import os
 import shutil
+import sys
+import types
 
 import pytest
 from django.db import connection
@@ -42,6 +44,31 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(
                 pytest.mark.skip(reason=f"{CHROMIUM} missing: apt-get install chromium")
             )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate limits and the cached security policy live in the cache: no test sees another's.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def fake_sms(monkeypatch):
+    """Replaces `cms_project.messaging.sending` (the SMS queue, built in the messaging app)
+    with a recorder: returns the list of {"to", "body"} texts queued during the test."""
+    sent: list[dict] = []
+    fake = types.ModuleType("cms_project.messaging.sending")
+
+    def queue_sms(*, to, body, **kwargs):
+        sent.append({"to": str(to), "body": body, **kwargs})
+
+    fake.queue_sms = queue_sms
+    monkeypatch.setitem(sys.modules, "cms_project.messaging.sending", fake)
+    return sent
 
 
 # --- Personas ----------------------------------------------------------------------------

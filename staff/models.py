@@ -188,8 +188,9 @@ class SecurityPolicy(models.Model):
 
     @classmethod
     def current(cls) -> "SecurityPolicy":
-        policy, _ = cls.objects.get_or_create(pk=1)
-        return policy
+        """The policy in force (the defaults until an admin first saves it; reading writes
+        nothing)."""
+        return cls.objects.filter(pk=1).select_related("updated_by").first() or cls(pk=1)
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -58,13 +58,10 @@ def security_totp(request):
     if twofactor.totp_device(user) is not None:
         messages.info(request, "Your authenticator app is already set up.")
         return redirect("accounts:security")
-    device = twofactor.start_totp_setup(user=user)
     form = OTPCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = twofactor.confirm_totp(
-                user=user, code=form.cleaned_data["code"], request=request
-            )
+            codes = twofactor.confirm_totp(request=request, code=form.cleaned_data["code"])
         except twofactor.CodeRefused as exc:
             form.add_error("code", str(exc))
         else:
@@ -76,6 +73,7 @@ def security_totp(request):
             if codes:
                 return _backup_codes_page(request, codes, first_time=True)
             return redirect("accounts:security")
+    device = twofactor.totp_setup_device(request)
     return render(
         request,
         "staff/security_totp.html",

@@ -11,6 +11,7 @@ code. Between the two, the session holds a *pending* log-in, not a logged-in use
 
 import base64
 import io
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -24,11 +25,15 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from .audit import record
 from .models import Role, SecurityPolicy, SMSDevice, User, end_sessions_of
+
+logger = logging.getLogger(__name__)
 
 BACKUP_CODE_COUNT = 10
 PENDING_KEY = "_2fa_pending"
@@ -105,7 +110,7 @@ def policy_requires_2fa_for_staff() -> bool:
 def set_policy(*, require_2fa_for_staff: bool, by: User, request: HttpRequest | None) -> None:
     from django.core.cache import cache
 
-    policy = SecurityPolicy.objects.select_for_update().get(pk=SecurityPolicy.current().pk)
+    policy, _ = SecurityPolicy.objects.select_for_update().get_or_create(pk=1)
     if policy.require_2fa_for_staff != require_2fa_for_staff:
         record(
             actor=by,
@@ -119,6 +124,8 @@ def set_policy(*, require_2fa_for_staff: bool, by: User, request: HttpRequest | 
     policy.require_2fa_for_staff = require_2fa_for_staff
     policy.updated_by = by
     policy.save()
+    # Now, and again after commit in case another request cached the old value meanwhile.
+    cache.delete("security_policy:require_2fa")
     transaction.on_commit(lambda: cache.delete("security_policy:require_2fa"))
 
 
@@ -142,14 +149,18 @@ def _locked(device: Device) -> Device:
 
 
 # --- Authenticator app (TOTP) --------------------------------------------------------------
-@transaction.atomic
-def start_totp_setup(*, user: User) -> TOTPDevice:
-    """The device being set up: the same secret until it is confirmed, so a reload keeps the
-    QR code the user may already have scanned."""
-    device = totp_device(user, confirmed=False)
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
-    return device
+TOTP_SETUP_KEY = "_totp_setup_key"
+
+
+def totp_setup_device(request: HttpRequest) -> TOTPDevice:
+    """The authenticator app being set up, not saved: its secret waits in the session until a
+    code proves the app has it, so opening the set-up page changes nothing, and a reload keeps
+    the QR code the user may already have scanned."""
+    key = request.session.get(TOTP_SETUP_KEY)
+    if not (isinstance(key, str) and re.fullmatch(r"[0-9a-f]{40}", key)):
+        key = random_hex(20)
+        request.session[TOTP_SETUP_KEY] = key
+    return TOTPDevice(user=request.user, key=key, name="Authenticator app", confirmed=False)
 
 
 def totp_secret(device: TOTPDevice) -> str:
@@ -169,21 +180,26 @@ def totp_qr_data_uri(device: TOTPDevice) -> str:
 
 
 @transaction.atomic
-def confirm_totp(*, user: User, code: str, request: HttpRequest | None) -> list[str] | None:
-    """Turn the authenticator app on once a code from it verifies. Returns the backup codes
-    when this created them (the first factor), to show once."""
-    pending = totp_device(user, confirmed=False)
-    if pending is None:
-        raise CodeRefused("Start the set-up again: no authenticator app is being set up.")
-    device = _locked(pending)
-    _refuse_if_throttled(device)
-    if not device.verify_token(normalise_code(code)):
+def confirm_totp(*, request: HttpRequest, code: str) -> list[str] | None:
+    """Turn the authenticator app of the set-up page on once a code from it verifies (one
+    30-second step either side). Returns the backup codes when this created them (the first
+    factor), to show once."""
+    user = request.user
+    if not isinstance(request.session.get(TOTP_SETUP_KEY), str):
+        raise CodeRefused("The set-up timed out. Scan the new QR code and try again.")
+    device = totp_setup_device(request)
+    code = normalise_code(code)
+    checker = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    checker.time = time.time()
+    if not (re.fullmatch(r"\d{6}", code) and checker.verify(int(code), device.tolerance)):
         raise CodeRefused(
             "That code does not match. Check the time on your phone and type the newest code."
         )
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    TOTPDevice.objects.filter(user=user).delete()
     device.confirmed = True
-    device.save(update_fields=["confirmed"])
+    device.last_t = checker.t()  # the code just typed cannot log anyone in again
+    device.save()
+    del request.session[TOTP_SETUP_KEY]
     record(actor=user, action="2fa.totp_enable", obj=user, request=request)
     return _ensure_backup_codes(user)
 
@@ -221,11 +237,18 @@ def send_sms_code(*, device: SMSDevice) -> None:
     device.generate_token(length=6, valid_secs=settings.SMS_CODE_VALID_MINUTES * 60, commit=False)
     device.cooldown_set(commit=False)
     device.save()
-    # Imported here: the delivery app is a lower layer that may be absent in a minimal setup,
-    # and tests replace it.
-    from cms_project.messaging.sending import queue_sms
+    try:
+        # Imported here: the delivery app is built separately, and tests replace it.
+        from cms_project.messaging.sending import queue_sms
 
-    queue_sms(to=device.number, body=_sms_text(device.token))
+        queue_sms(to=device.number, body=_sms_text(device.token))
+    except Exception as exc:
+        # The code is not saved (this transaction rolls back), so nothing is half-done.
+        logger.exception("Could not queue the SMS code for device %s", device.pk)
+        raise SMSNotSent(
+            "We could not send a text message just now. Try again in a few minutes, or use "
+            "your authenticator app or a backup code."
+        ) from exc
 
 
 @transaction.atomic
