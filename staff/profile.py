@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from .audit import diff, record
 from .mail import send_account_email
@@ -20,8 +21,7 @@ def save_profile(*, user: User, before: dict, request: HttpRequest | None) -> di
         # A new number is unverified until a code sent to it comes back, unless it is the
         # number already verified for SMS codes.
         verified = SMSDevice.objects.filter(user=user, confirmed=True, number=user.phone)
-        if not (user.phone and verified.exists()):
-            user.phone_verified_at = None
+        user.phone_verified_at = timezone.now() if user.phone and verified.exists() else None
     user.save()
     if "email" in changes:
         old_email = changes["email"][0]

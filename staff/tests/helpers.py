@@ -3,6 +3,7 @@
 import base64
 import re
 
+from django.test import Client, TestCase
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -48,3 +49,13 @@ def code_step(client, code: str, **extra):
 def logged_in_user_id(client):
     value = client.session.get("_auth_user_id")
     return int(value) if value is not None else None
+
+
+class CommitClient(Client):
+    """A test client whose requests run their on-commit callbacks (emails sent after the
+    transaction commits), as a real request would; pytest-django's test transaction never
+    commits."""
+
+    def request(self, **request):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
