@@ -189,11 +189,14 @@ class NewTeamMemberForm(TeamMemberForm):
 class TeamSearchForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=100)
     role = forms.ChoiceField(
-        required=False, choices=[("", "Any role"), (Role.STAFF, "Staff"), (Role.ADMIN, "Admin")]
+        required=False,
+        choices=[("", "Any role"), (Role.STAFF, "Staff"), (Role.ADMIN, "Admin")],
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
     status = forms.ChoiceField(
         required=False,
         choices=[("", "Active and inactive"), ("active", "Active"), ("inactive", "Inactive")],
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
 

@@ -102,7 +102,18 @@ def login_verify(request):
                 note="second step while locked out",
             )
             return lockout_response(request)
-        device = twofactor.verify_login_code(user=user, code=form.cleaned_data["code"])
+        code = form.cleaned_data["code"]
+        if twofactor.login_throttled(user, code):
+            # Nothing was checked, so nothing is counted: the user just has to wait a moment.
+            form.add_error(
+                "code", "Too many wrong codes in a row. Wait a few seconds, then try again."
+            )
+            return render(
+                request,
+                "staff/login_verify.html",
+                {"form": form, "has_totp": twofactor.totp_device(user) is not None, "sms": sms},
+            )
+        device = twofactor.verify_login_code(user=user, code=code)
         if device is not None:
             twofactor.clear_pending_login(request)
             request.login_method = f"password + {DEVICE_LABELS.get(device.model_label(), '2FA')}"

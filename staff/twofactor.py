@@ -450,6 +450,13 @@ def login_devices(user: User, code: str) -> list[Device]:
     return []
 
 
+def login_throttled(user: User, code: str) -> bool:
+    """Every device this code could belong to is slowed down after wrong codes (django-otp
+    waits 1 s, 2 s, 4 s… after each): no code can be checked right now."""
+    devices = login_devices(user, normalise_code(code))
+    return bool(devices) and not any(device.verify_is_allowed()[0] for device in devices)
+
+
 def verify_login_code(*, user: User, code: str) -> Device | None:
     """The device that accepts this code (and so is used up for it), or None."""
     code = normalise_code(code)

@@ -27,7 +27,7 @@ class SignupRequest(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Sign-up of {self.email} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"Sign-up of {self.email}"
 
     @property
     def full_name(self) -> str:

@@ -170,14 +170,34 @@ def test_a_wrong_code_is_refused_next_to_the_field_and_audited(client, alice_use
 
 def test_five_wrong_codes_lock_the_login_like_wrong_passwords(client, alice_user):
     device, _ = give_totp(alice_user)
+    start = timezone.now()
     password_step(client, alice_user)
-    statuses = [code_step(client, "123456").status_code for _ in range(5)]
+    statuses = []
+    # Spaced out past django-otp's growing wait (1 s, 2 s, 4 s, 8 s), so each code is checked.
+    for seconds in (0, 2, 5, 10, 20):
+        with time_machine.travel(start + timedelta(seconds=seconds), tick=False):
+            statuses.append(code_step(client, "123456").status_code)
     assert statuses[:4] == [200] * 4
     assert statuses[4] == 429  # the fifth failure reaches the django-axes limit
     # The password is refused now too, even the right one: guessing codes gains nothing.
     locked = password_step(client, alice_user)
     assert locked.status_code == 429
     assert "Too many failed log-in attempts" in locked.content.decode()
+
+
+def test_a_code_right_after_a_wrong_one_waits_and_is_not_counted(client, alice_user):
+    device, _ = give_totp(alice_user)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        password_step(client, alice_user)
+        code_step(client, "123456")
+        response = code_step(client, code_for(device))
+        assert "Wait a few seconds" in response.content.decode()
+        assert logged_in_user_id(client) is None
+    assert AuditEntry.objects.filter(action="auth.login_failed").count() == 1
+    with time_machine.travel(start + timedelta(seconds=2), tick=False):
+        code_step(client, code_for(device))
+        assert logged_in_user_id(client) == alice_user.pk
 
 
 def test_the_second_step_expires_after_five_minutes(client, alice_user):
