@@ -6,6 +6,7 @@ other's data.
 
 import os
 import shutil
+from collections.abc import Sequence
 
 import pytest
 from django.db import connection
@@ -47,6 +48,44 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(
                 pytest.mark.skip(reason=f"{CHROMIUM} missing: apt-get install chromium")
             )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate limits and the cached security policy live in the cache: no test sees another's.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+class QueuedSms(Sequence):
+    """The SMS the real messaging layer has queued so far, oldest first, as {"to", "body",
+    "purpose"} dicts (read from the delivery log each time, so it is always current)."""
+
+    def _rows(self) -> list[dict]:
+        from cms_project.messaging.models import Delivery
+
+        return [
+            {"to": d.to, "body": d.body, "purpose": d.purpose}
+            for d in Delivery.objects.filter(channel=Delivery.Channel.SMS).order_by("pk")
+        ]
+
+    def __getitem__(self, index):
+        return self._rows()[index]
+
+    def __len__(self) -> int:
+        return len(self._rows())
+
+    def __eq__(self, other) -> bool:
+        return self._rows() == list(other)
+
+
+@pytest.fixture
+def sent_sms(db) -> QueuedSms:
+    """SMS queued through `cms_project.messaging.sending.queue_sms` during the test."""
+    return QueuedSms()
 
 
 # --- Personas ----------------------------------------------------------------------------

@@ -3,28 +3,22 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, reverse_lazy
+from django.urls import include, path
 
-from staff.forms import EmailAuthenticationForm
+from staff import login_views
 from staff.permissions import login_required_any_role, public
 from staff.urls import account_urlpatterns
 
 from .dashboard import views as dashboard
 
 account_patterns = [
-    path(
-        "login/",
-        public(
-            auth_views.LoginView.as_view(
-                authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True
-            )
-        ),
-        name="login",
-    ),
+    # Password, then a code for users with two-factor authentication (staff.login_views).
+    path("login/", login_views.login_view, name="login"),
+    path("login/verify/", login_views.login_verify, name="login_verify"),
     path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path(
         "password/change/",
-        login_required_any_role(auth_views.PasswordChangeView.as_view()),
+        login_required_any_role(login_views.password_change),
         name="password_change",
     ),
     path(
@@ -49,11 +43,7 @@ account_patterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        public(
-            auth_views.PasswordResetConfirmView.as_view(
-                success_url=reverse_lazy("password_reset_complete")
-            )
-        ),
+        public(login_views.password_reset_confirm),
         name="password_reset_confirm",
     ),
     path(
@@ -81,6 +71,7 @@ urlpatterns = [
     path("portal/services/", include("services.portal_urls")),
     path("portal/invoices/", include("invoices.portal_urls")),
     path("messaging/", include("cms_project.messaging.urls")),
+    path("signup/", include("cms_project.signup.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

@@ -1,10 +1,16 @@
-"""Managing the company's own accounts (admins and staff). Called by the team views."""
+"""Managing the company's own accounts (admins and staff). Called by the team views.
+
+Every action is written to the audit log (staff.audit) in the same transaction.
+"""
 
 from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.http import HttpRequest
 
+from .audit import diff, record, snapshot
 from .models import Role, User, end_sessions_of
+
+AUDITED_FIELDS = ["first_name", "last_name", "email", "role", "phone", "is_active"]
 
 
 class TeamRuleError(Exception):
@@ -23,7 +29,9 @@ def _check_not_last_admin(user: User) -> None:
 
 
 @transaction.atomic
-def save_team_member(*, user: User, changed_by: User, password: str = "") -> User:
+def save_team_member(
+    *, user: User, changed_by: User, password: str = "", request: HttpRequest | None = None
+) -> User:
     """Create or update an admin/staff account. A new account without a password gets an
     unusable one until the member sets it through the emailed link."""
     if user.pk:
@@ -32,31 +40,63 @@ def save_team_member(*, user: User, changed_by: User, password: str = "") -> Use
             if previous.pk == changed_by.pk:
                 raise TeamRuleError("You cannot remove your own admin role.")
             _check_not_last_admin(previous)
-    elif password:
+        before = snapshot(previous, AUDITED_FIELDS)
+        user.save()
+        changes = diff(before, user, AUDITED_FIELDS)
+        if changes:
+            action = "staff.role_change" if "role" in changes else "staff.update"
+            record(actor=changed_by, action=action, obj=user, changes=changes, request=request)
+        return user
+    if password:
         user.set_password(password)
     else:
         user.set_unusable_password()
     user.save()
+    record(
+        actor=changed_by,
+        action="staff.create",
+        obj=user,
+        changes={f: [None, v] for f, v in snapshot(user, AUDITED_FIELDS).items()},
+        request=request,
+        note="with a first password" if password else "password link emailed",
+    )
     return user
 
 
 @transaction.atomic
-def deactivate_user(*, user: User, by: User) -> None:
+def deactivate_user(*, user: User, by: User, request: HttpRequest | None = None) -> None:
     """Block log-in and end every session the user has open right now."""
     if user.pk == by.pk:
         raise TeamRuleError("You cannot deactivate your own account.")
     _check_not_last_admin(user)
     user.is_active = False
     user.save(update_fields=["is_active"])
-    end_sessions_of(user)
+    ended = end_sessions_of(user)
+    record(
+        actor=by,
+        action="staff.deactivate",
+        obj=user,
+        changes={"is_active": [True, False]},
+        request=request,
+        note=f"{ended} session(s) ended",
+    )
 
 
-def reactivate_user(*, user: User, by: User) -> None:
+@transaction.atomic
+def reactivate_user(*, user: User, by: User, request: HttpRequest | None = None) -> None:
+    was_active = user.is_active
     user.is_active = True
     user.save(update_fields=["is_active"])
+    record(
+        actor=by,
+        action="staff.reactivate",
+        obj=user,
+        changes={"is_active": [was_active, True]} if not was_active else None,
+        request=request,
+    )
 
 
-def send_password_link(*, user: User, request: HttpRequest) -> bool:
+def send_password_link(*, user: User, request: HttpRequest, by: User | None = None) -> bool:
     """Email the user a one-time link to set a new password. Returns False for an account
     that cannot receive one (inactive)."""
     if not user.is_active:
@@ -71,5 +111,11 @@ def send_password_link(*, user: User, request: HttpRequest) -> bool:
         use_https=request.is_secure(),
         email_template_name="registration/password_reset_email.txt",
         subject_template_name="registration/password_reset_subject.txt",
+    )
+    record(
+        actor=by or getattr(request, "user", None),
+        action="staff.password_link",
+        obj=user,
+        request=request,
     )
     return True

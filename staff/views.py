@@ -2,13 +2,18 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .audit import snapshot
 from .forms import NewTeamMemberForm, ProfileForm, TeamMemberForm, TeamSearchForm
-from .models import User
+from .lockout import locked_usernames
+from .models import SMSDevice, User
 from .permissions import admin_required, login_required_any_role
+from .profile import PROFILE_FIELDS, save_profile
+from .security import no_store
 from .team import (
     TeamRuleError,
     deactivate_user,
@@ -25,12 +30,16 @@ def _get_team_member(pk: int) -> User:
 
 
 @login_required_any_role
+@no_store
 def profile(request):
+    before = snapshot(request.user, PROFILE_FIELDS)
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        save_profile(user=form.save(commit=False), before=before, request=request)
         messages.success(request, "Your profile has been saved.")
         return redirect("accounts:profile")
+    if request.method == "POST":
+        request.user.refresh_from_db()  # the form changed it in memory; the menu shows the saved one
     return render(request, "staff/profile.html", {"form": form})
 
 
@@ -48,8 +57,15 @@ def team_list(request):
             members = members.filter(role=search.cleaned_data["role"])
         if search.cleaned_data["status"]:
             members = members.filter(is_active=search.cleaned_data["status"] == "active")
+    members = members.annotate(
+        has_totp=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        has_sms=Exists(SMSDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+    )
     page = Paginator(members, 25).get_page(request.GET.get("page"))
-    return render(request, "staff/team_list.html", {"search": search, "page": page})
+    locked = locked_usernames(member.email for member in page)
+    return render(
+        request, "staff/team_list.html", {"search": search, "page": page, "locked": locked}
+    )
 
 
 @admin_required
@@ -58,10 +74,13 @@ def team_create(request):
     if request.method == "POST" and form.is_valid():
         password = form.cleaned_data.get("password1") or ""
         member = save_team_member(
-            user=form.save(commit=False), changed_by=request.user, password=password
+            user=form.save(commit=False),
+            changed_by=request.user,
+            password=password,
+            request=request,
         )
         if not password:
-            send_password_link(user=member, request=request)
+            send_password_link(user=member, request=request, by=request.user)
             messages.success(request, f"{member} was added and emailed a link to set a password.")
         else:
             messages.success(request, f"{member} was added and can log in now.")
@@ -75,7 +94,7 @@ def team_edit(request, pk: int):
     form = TeamMemberForm(request.POST or None, instance=member)
     if request.method == "POST" and form.is_valid():
         try:
-            save_team_member(user=form.save(commit=False), changed_by=request.user)
+            save_team_member(user=form.save(commit=False), changed_by=request.user, request=request)
         except TeamRuleError as exc:
             form.add_error("role", str(exc))
         else:
@@ -89,7 +108,7 @@ def team_edit(request, pk: int):
 def team_deactivate(request, pk: int):
     member = _get_team_member(pk)
     try:
-        deactivate_user(user=member, by=request.user)
+        deactivate_user(user=member, by=request.user, request=request)
     except TeamRuleError as exc:
         messages.error(request, str(exc))
     else:
@@ -101,7 +120,7 @@ def team_deactivate(request, pk: int):
 @require_POST
 def team_reactivate(request, pk: int):
     member = _get_team_member(pk)
-    reactivate_user(user=member, by=request.user)
+    reactivate_user(user=member, by=request.user, request=request)
     messages.success(request, f"{member} can log in again.")
     return redirect("staff:team_list")
 
@@ -110,7 +129,7 @@ def team_reactivate(request, pk: int):
 @require_POST
 def team_send_password_link(request, pk: int):
     member = _get_team_member(pk)
-    if send_password_link(user=member, request=request):
+    if send_password_link(user=member, request=request, by=request.user):
         messages.success(request, f"A password link was emailed to {member.email}.")
     else:
         messages.error(request, "Reactivate the account before sending a password link.")

@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
+from cms_project.redirects import safe_next_url
 from staff.permissions import admin_required, public, workspace_required
 
 from .forms import DeliveryFilterForm, OutboxSearchForm
@@ -63,12 +63,8 @@ def delivery_resend(request, pk: int):
             messages.error(request, f"{delivery.to} has opted out of SMS; nothing was sent.")
         else:
             messages.success(request, f"A copy was queued to {copy.to}.")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "messaging:delivery_list"
-    return redirect(target)
+    target = safe_next_url(request, request.POST.get("next", ""))
+    return redirect(target or "messaging:delivery_list")
 
 
 @admin_required

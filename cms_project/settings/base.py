@@ -7,6 +7,7 @@ names the variable, rather than failing later in a request.
 
 import re
 import zoneinfo
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -64,6 +65,12 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "phonenumber_field",
+    # Second factor (authenticator apps, backup codes; SMS codes are staff.SMSDevice) and
+    # brute-force protection of the log-in.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     # Project apps; dependencies point one way:
     # invoices -> services -> clients -> staff -> company, messaging; dashboard composes them all.
     "staff",
@@ -72,6 +79,8 @@ INSTALLED_APPS = [
     "invoices",
     "cms_project.messaging",
     "cms_project.company",
+    # Client self sign-up: above staff and clients (it creates both a user and a client).
+    "cms_project.signup",
     "cms_project.dashboard",
 ]
 
@@ -83,8 +92,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout, absolute session lifetime, and "set up 2FA first" when policy requires it.
+    "staff.middleware.SessionSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns a lock-out into the log-in page with a clear message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cms_project.urls"
@@ -138,6 +151,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
+# The lock-out check comes first, then Django's own password check (see staff.backends).
+AUTHENTICATION_BACKENDS = [
+    "staff.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 # Django's own admin site, for superusers only, away from the default /admin/ path.
 ADMIN_URL = env("ADMIN_URL", default="site-admin/")
@@ -331,6 +349,50 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # django-axes logs every log-in at INFO; lock-outs (WARNING) are what operators need.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 SESSION_ENGINE = "staff.sessions"
+
+# --- Cache (rate limits of sign-up and SMS; shared by every web process in production) -------
+# e.g. CACHE_URL=rediscache://127.0.0.1:6379/1 ; the default only works with a single process.
+CACHES = {"default": env_typed("CACHE_URL", env.cache_url, "locmemcache://")}
+
+# --- Sessions, two-factor, brute-force protection, sign-up (docs/security.md) ---------------
+# Staff and admins are logged out after this long without a request; 0 turns it off.
+STAFF_IDLE_TIMEOUT_MINUTES = env_typed("STAFF_IDLE_TIMEOUT_MINUTES", env.int, 30)
+# Clients: 0 = no idle timeout (the absolute lifetime, SESSION_COOKIE_AGE, still applies).
+CLIENT_IDLE_TIMEOUT_MINUTES = env_typed("CLIENT_IDLE_TIMEOUT_MINUTES", env.int, 0)
+# Reverse proxies in front of Django that append to X-Forwarded-For (0: use REMOTE_ADDR).
+# Decides which address lock-outs and the audit log see; never trust a header nobody sets.
+TRUSTED_PROXY_COUNT = env_typed("TRUSTED_PROXY_COUNT", env.int, 0)
+
+OTP_TOTP_ISSUER = COMPANY["name"]
+OTP_TOTP_SYNC = False  # accept exactly one 30-second step either side, never learn more drift
+OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes: wait 1 s, 2 s, 4 s, ... before the next try
+OTP_STATIC_THROTTLE_FACTOR = 1
+SMS_CODE_VALID_MINUTES = env_typed("SMS_CODE_VALID_MINUTES", env.int, 10)
+SMS_CODE_COOLDOWN_SECONDS = 60  # between two texts to the same phone
+SMS_CODES_PER_HOUR = 5  # per phone (device), whatever the cool-down
+
+# django-axes: failures are counted per account (any address) and per address (any account);
+# either reaching the limit refuses log-in for the cool-off period. See docs/security.md.
+AXES_ENABLED = env_typed("AXES_ENABLED", env.bool, True)
+AXES_FAILURE_LIMIT = env_typed("LOGIN_FAILURE_LIMIT", env.int, 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_typed("LOGIN_COOLOFF_MINUTES", env.int, 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "staff.lockout.username_from_request"
+AXES_CLIENT_IP_CALLABLE = "staff.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "staff.lockout.lockout_response"
+# A success must not wipe the counters: anyone could reset their address's count by logging
+# into an account of their own between guesses.
+AXES_RESET_ON_SUCCESS = False
+# The cool-off runs from the lock-out; attempts during it are logged but do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]  # masked in stored POST data
+AXES_VERBOSE = False  # our own log lines and the audit log say it better
+
+SIGNUP_LINK_MAX_AGE_HOURS = env_typed("SIGNUP_LINK_MAX_AGE_HOURS", env.int, 48)

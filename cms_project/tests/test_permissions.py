@@ -103,6 +103,8 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
         "location_pk": _alice_subscription(p).location_id,
     },
     "services_portal:cancel": lambda p: {"pk": _alice_subscription(p).pk},
+    "staff:user_2fa_reset": lambda p: {"pk": p["staff"].pk},
+    "signup:verify": lambda p: {"token": "not-a-real-token"},
 }
 
 

@@ -80,7 +80,14 @@ def test_profile_saves_names_and_normalises_the_phone(login, alice_user):
     client = login(alice_user)
     response = client.post(
         reverse("accounts:profile"),
-        {"first_name": "Alicia", "last_name": "Martin", "phone": "(217) 555-0142"},
+        {
+            "first_name": "Alicia",
+            "last_name": "Martin",
+            "email": alice_user.email,
+            "phone": "(217) 555-0142",
+            # Changing the phone asks for the password again (see staff/tests/test_profile.py).
+            "current_password": TEST_PASSWORD,
+        },
     )
     assert response.status_code == 302
     alice_user.refresh_from_db()
@@ -107,9 +114,15 @@ def test_profile_saves_names_and_normalises_the_phone(login, alice_user):
             "phone",
             "Enter a valid phone number",
         ),
+        (
+            {"first_name": "A\nBcc: x@evil.example", "last_name": "M", "phone": ""},
+            "first_name",
+            "no line breaks",
+        ),
     ],
 )
 def test_profile_rejects_bad_input_next_to_the_field(login, alice_user, data, field, message):
+    data = {"email": alice_user.email, **data}
     response = login(alice_user).post(reverse("accounts:profile"), data)
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
