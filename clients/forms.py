@@ -374,7 +374,8 @@ class MoveForm(forms.Form):
             (STOCK, "Back to stock (warehouse)"),
             *[(pk, f"{loc.label}: {loc.street}, {loc.city}") for pk, loc in self.locations.items()],
         ]
-        self.fields["destination"].initial = str(equipment.location_id or STOCK)
+        # The usual move of an installed device is back to stock as returned.
+        self.fields["destination"].initial = STOCK
         self.fields["status"].initial = (
             Equipment.Status.RETURNED if equipment.location_id else equipment.status
         )
