@@ -261,6 +261,7 @@ def generate_clients(
     Runs in batches, each its own transaction, so memory stays flat and progress is kept."""
     rng = random.Random(seed)
     totals = {"clients": 0, "locations": 0, "equipment": 0}
+    _trigram_pending_lists(enabled=True)
     today = timezone.localdate()
     now = timezone.now()
     for start in range(0, count, batch_size):
@@ -335,13 +336,37 @@ def generate_clients(
         totals["locations"] += len(locations)
         totals["equipment"] += len(equipment)
     _refresh_statistics()
+    _trigram_pending_lists(enabled=False)
     return totals
+
+
+BULK_TABLES = ["clients_client", "clients_servicelocation", "clients_equipment"]
+
+
+def _can_tune() -> bool:
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _trigram_pending_lists(*, enabled: bool) -> None:
+    """The trigram indexes run with fastupdate off so that searches never scan a pending list
+    (migration 0004). For a bulk load that triples the insert time (100,000 clients: 143 s
+    instead of 50 s), so the load turns it on and VACUUM merges the list at the end."""
+    if not _can_tune():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = ANY(%s)", [BULK_TABLES])
+        names = [name for (name,) in cursor.fetchall() if name.endswith("_trgm")]
+        for name in names:
+            setting = "on" if enabled else "off"
+            cursor.execute(
+                f"ALTER INDEX {connection.ops.quote_name(name)} SET (fastupdate = {setting})"
+            )
 
 
 def _refresh_statistics() -> None:
     """After a bulk load on PostgreSQL: VACUUM merges the GIN indexes' pending entries (until
     then every trigram search scans them) and ANALYZE lets the planner see the new rows."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if not _can_tune():
         return
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE clients_client, clients_servicelocation, clients_equipment")
+        cursor.execute(f"VACUUM ANALYZE {', '.join(BULK_TABLES)}")

@@ -10,7 +10,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from staff.models import User
 
-from .equipment import STATUSES_AT_LOCATION, STATUSES_IN_STOCK
+from .equipment import STATUSES_AT_LOCATION, STATUSES_IN_STOCK, find_stock_equipment
 from .models import Client, Equipment, FollowUpTask, Interaction, ServiceLocation
 from .models import workspace_user_choices as _workspace_q
 from .search import SORTS, ClientFilters
@@ -374,7 +374,8 @@ class MoveForm(forms.Form):
             (STOCK, "Back to stock (warehouse)"),
             *[(pk, f"{loc.label}: {loc.street}, {loc.city}") for pk, loc in self.locations.items()],
         ]
-        self.fields["destination"].initial = str(equipment.location_id or STOCK)
+        # The usual move of an installed device is back to stock as returned.
+        self.fields["destination"].initial = STOCK
         self.fields["status"].initial = (
             Equipment.Status.RETURNED if equipment.location_id else equipment.status
         )
@@ -399,8 +400,6 @@ class InstallFromStockForm(forms.Form):
     serial_number = forms.CharField(label="Serial number of a device in stock", max_length=64)
 
     def clean_serial_number(self) -> Equipment:
-        from .equipment import find_stock_equipment
-
         serial = normalise_serial(self.cleaned_data["serial_number"])
         device = find_stock_equipment(serial)
         if device is None:
