@@ -230,8 +230,8 @@ def equipment_list(request):
     """The inventory: every device, searchable by serial number, filterable by status."""
     devices = Equipment.objects.select_related("location__client").order_by("serial_number")
     # Serial numbers are at most 64 characters; a longer query cannot match (and a huge one
-    # is refused by SQLite's LIKE).
-    q = request.GET.get("q", "").strip().upper()[:64]
+    # is refused by SQLite's LIKE). PostgreSQL refuses NUL bytes in text.
+    q = request.GET.get("q", "").replace("\x00", "").strip().upper()[:64]
     status = request.GET.get("status", "")
     if q:
         devices = devices.filter(serial_number__contains=q)
