@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run serve test lint format check-python migrate demo worker beat clean
+.PHONY: run serve test lint format check-python migrate demo worker beat clean audit
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -54,6 +54,17 @@ worker: $(VENV)/.runtime
 
 beat: $(VENV)/.runtime
 	$(VENV)/bin/celery -A cms_project beat --loglevel=INFO
+
+## make audit: Lighthouse (npm, tools/lighthouse) against the app served as in production
+## (gunicorn, DEBUG off, WhiteNoise) on 127.0.0.1:$(AUDIT_PORT); scores into docs/benchmarks.md.
+## Uses Debian's Chromium; never downloads a browser. AUDIT_RUNS=3 runs per page.
+LIGHTHOUSE := tools/lighthouse
+AUDIT_PORT ?= 8765
+$(LIGHTHOUSE)/node_modules/.package-lock.json: $(LIGHTHOUSE)/package-lock.json
+	cd $(LIGHTHOUSE) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
+
+audit: $(VENV)/.runtime $(LIGHTHOUSE)/node_modules/.package-lock.json
+	CHROME_PATH=/usr/bin/chromium AUDIT_PORT=$(AUDIT_PORT) $(PY) $(LIGHTHOUSE)/audit.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
