@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run serve test lint format check-python migrate demo worker beat clean audit
+.PHONY: run serve test lint format check-python migrate demo worker beat clean audit deploy-check
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -65,6 +65,14 @@ $(LIGHTHOUSE)/node_modules/.package-lock.json: $(LIGHTHOUSE)/package-lock.json
 
 audit: $(VENV)/.runtime $(LIGHTHOUSE)/node_modules/.package-lock.json
 	CHROME_PATH=/usr/bin/chromium AUDIT_PORT=$(AUDIT_PORT) $(PY) $(LIGHTHOUSE)/audit.py
+
+## make deploy-check: pre-flight of a deployment with its environment file (docs/deployment.md):
+## check --deploy --fail-level WARNING, no unapplied migration, and HEALTHZ_URL if given.
+FIBERCMS_ENV_FILE ?= /etc/fibercms/fibercms.env
+deploy-check:
+	FIBERCMS_ENV_FILE=$(FIBERCMS_ENV_FILE) VENV=$(VENV) deploy/manage.sh check --deploy --fail-level WARNING
+	FIBERCMS_ENV_FILE=$(FIBERCMS_ENV_FILE) VENV=$(VENV) deploy/manage.sh migrate --check
+	@if [ -n "$(HEALTHZ_URL)" ]; then curl -fsS "$(HEALTHZ_URL)" && echo " $(HEALTHZ_URL)"; fi
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -63,3 +63,14 @@ def test_gunicorn_config_reads_the_environment(monkeypatch):
 def test_gunicorn_config_refuses_a_non_numeric_worker_count(monkeypatch):
     with pytest.raises(SystemExit, match="WEB_CONCURRENCY must be a whole number"):
         gunicorn_config(monkeypatch, WEB_CONCURRENCY="many")
+
+
+def test_the_health_check_answers_over_plain_http_while_pages_redirect_to_https():
+    from cms_project.tests.test_settings_and_setup import PRODUCTION_ENV, manage
+
+    probe = (
+        "from django.test import Client; c = Client(HTTP_HOST='cms.example.com'); "
+        "print(c.get('/healthz').status_code, c.get('/accounts/login/').status_code)"
+    )
+    result = manage("shell", "-c", probe, env=PRODUCTION_ENV)
+    assert result.stdout.split()[-2:] == ["200", "301"], result.stdout + result.stderr
