@@ -57,7 +57,8 @@ beat: $(VENV)/.runtime
 
 ## make audit: Lighthouse (npm, tools/lighthouse) against the app served as in production
 ## (gunicorn, DEBUG off, WhiteNoise) on 127.0.0.1:$(AUDIT_PORT); scores into docs/benchmarks.md.
-## Uses Debian's Chromium; never downloads a browser. AUDIT_RUNS=3 runs per page.
+## Uses Debian's Chromium; never downloads a browser. AUDIT_RUNS=3 runs per page; SQLite unless
+## AUDIT_DATABASE_URL (never DATABASE_URL: the demo logins are loaded).
 LIGHTHOUSE := tools/lighthouse
 AUDIT_PORT ?= 8765
 $(LIGHTHOUSE)/node_modules/.package-lock.json: $(LIGHTHOUSE)/package-lock.json

@@ -4,7 +4,8 @@ app served as in production, with the scores written into docs/benchmarks.md.
 What it runs, in order:
 1. production settings (`cms_project.settings.production`: DEBUG off, WhiteNoise serving
    collected, compressed, hashed static files) with a throw-away SECRET_KEY, on a fresh SQLite
-   file under test-artifacts/lighthouse/ unless DATABASE_URL is set; `collectstatic`,
+   file under test-artifacts/lighthouse/ (or AUDIT_DATABASE_URL, e.g. a PostgreSQL database
+   made for it — never DATABASE_URL, as the demo logins are loaded); `collectstatic`,
    `migrate`, `seed_demo --force`;
 2. gunicorn from the virtualenv with deploy/gunicorn.conf.py on 127.0.0.1:AUDIT_PORT;
 3. log-ins over plain HTTP with urllib (the log-in form, CSRF token and all), keeping the
@@ -112,10 +113,10 @@ def app_environment() -> dict:
         GUNICORN_ACCESS_LOG=str(WORK / "gunicorn-access.log"),
         PYTHONUNBUFFERED="1",
     )
-    if not os.environ.get("DATABASE_URL"):
-        database = WORK / "audit.sqlite3"
-        database.unlink(missing_ok=True)
-        env["DATABASE_URL"] = f"sqlite:///{database}"
+    # Never the DATABASE_URL of the environment: the audit loads the demo logins, whose password
+    # is public, into the database it uses. AUDIT_DATABASE_URL picks one on purpose.
+    database = WORK / "audit.sqlite3"
+    env["DATABASE_URL"] = os.environ.get("AUDIT_DATABASE_URL") or f"sqlite:///{database}"
     return env
 
 
