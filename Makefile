@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run serve test lint format check-python migrate demo worker beat clean
+.PHONY: run serve test lint format check-python migrate demo worker beat clean audit deploy-check
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -54,6 +54,26 @@ worker: $(VENV)/.runtime
 
 beat: $(VENV)/.runtime
 	$(VENV)/bin/celery -A cms_project beat --loglevel=INFO
+
+## make audit: Lighthouse (npm, tools/lighthouse) against the app served as in production
+## (gunicorn, DEBUG off, WhiteNoise) on 127.0.0.1:$(AUDIT_PORT); scores into docs/benchmarks.md.
+## Uses Debian's Chromium; never downloads a browser. AUDIT_RUNS=3 runs per page; SQLite unless
+## AUDIT_DATABASE_URL (never DATABASE_URL: the demo logins are loaded).
+LIGHTHOUSE := tools/lighthouse
+AUDIT_PORT ?= 8765
+$(LIGHTHOUSE)/node_modules/.package-lock.json: $(LIGHTHOUSE)/package-lock.json
+	cd $(LIGHTHOUSE) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
+
+audit: $(VENV)/.runtime $(LIGHTHOUSE)/node_modules/.package-lock.json
+	CHROME_PATH=/usr/bin/chromium AUDIT_PORT=$(AUDIT_PORT) $(PY) $(LIGHTHOUSE)/audit.py
+
+## make deploy-check: pre-flight of a deployment with its environment file (docs/deployment.md):
+## check --deploy --fail-level WARNING, no unapplied migration, and HEALTHZ_URL if given.
+FIBERCMS_ENV_FILE ?= /etc/fibercms/fibercms.env
+deploy-check:
+	FIBERCMS_ENV_FILE=$(FIBERCMS_ENV_FILE) VENV=$(VENV) deploy/manage.sh check --deploy --fail-level WARNING
+	FIBERCMS_ENV_FILE=$(FIBERCMS_ENV_FILE) VENV=$(VENV) deploy/manage.sh migrate --check
+	@if [ -n "$(HEALTHZ_URL)" ]; then curl -fsS "$(HEALTHZ_URL)" && echo " $(HEALTHZ_URL)"; fi
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
