@@ -3,6 +3,9 @@ notes, counters and runs are read-only (an issued invoice is a legal document)."
 
 from django.contrib import admin
 
+from cms_project.money import line_net
+
+from .drafts import recalculate
 from .models import (
     BillingRun,
     BillingRunError,
@@ -79,8 +82,20 @@ class InvoiceAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return obj is not None and obj.is_draft
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def save_formset(self, request, form, formset, change):
+        # Drafts edited here get their nets and totals from cms_project.money, like anywhere.
+        lines = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for invoice_line in lines:
+            invoice_line.net = line_net(
+                quantity=invoice_line.quantity, unit_price=invoice_line.unit_price
+            )
+            invoice_line.save()
+        recalculate(form.instance)
+
+    def get_actions(self, request, *args, **kwargs):
+        actions = super().get_actions(request, *args, **kwargs)
         # The bulk delete action would bypass the per-object check (the queryset refuses too).
         actions.pop("delete_selected", None)
         return actions

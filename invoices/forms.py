@@ -143,6 +143,16 @@ class LineForm(forms.Form):
             field.widget.attrs.setdefault("class", "form-control")
         self.fields["description"].widget.attrs["placeholder"] = "e.g. Repair visit"
 
+    def has_changed(self) -> bool:
+        # A row left without description and price is an unused row, even though its
+        # quantity and tax rate carry defaults: it is skipped, not reported as incomplete.
+        data = self.data
+        blank = all(
+            not (data.get(self.add_prefix(name)) or "").strip()
+            for name in ("description", "unit_price")
+        )
+        return False if blank else super().has_changed()
+
     def clean_unit_price(self):
         price = self.cleaned_data["unit_price"]
         if price < 0:

@@ -18,7 +18,7 @@ from cms_project.messaging.models import Delivery
 from cms_project.messaging.sending import queue_email, queue_sms
 from cms_project.money import format_money
 
-from .issuing import InvoiceError
+from .issuing import InvoiceError, schedule_pdf
 from .models import CreditNote, Invoice
 
 PDF = "application/pdf"
@@ -61,7 +61,11 @@ def default_sms(invoice: Invoice) -> str:
     return " ".join(render_to_string("invoices/email/invoice_sms.txt", context).split())
 
 
-def _attachment(invoice: Invoice) -> tuple[str, str, str]:
+def _attachment(invoice: Invoice, *, ensure_pdf: bool = True) -> tuple[str, str, str]:
+    if ensure_pdf and not invoice.pdf_ready:
+        # Normally rendered right after issue; if that task has not run yet, ask again (it
+        # renders once) so the file is there when the email task reads it.
+        schedule_pdf(invoice.pk)
     return (invoice.pdf_filename, invoice.pdf_path, PDF)
 
 
@@ -127,7 +131,8 @@ def notify_client(*, invoice: Invoice) -> list[Delivery]:
             to=[client.email],
             subject=subject,
             body=body,
-            attachments=[_attachment(invoice)],
+            # Issuing has just scheduled the render.
+            attachments=[_attachment(invoice, ensure_pdf=False)],
             purpose=PURPOSE_ISSUED,
             related=invoice,
             dedupe_key=f"invoice:{invoice.pk}:issued:email",
