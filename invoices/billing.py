@@ -132,6 +132,7 @@ class RunContext:
     issue_date: date
     notify: bool
     prices: dict
+    render_pdfs: bool = True
 
 
 def _build_invoice(ctx: RunContext, prepared: PreparedInvoice, number: str | None) -> Invoice:
@@ -193,7 +194,8 @@ def _after_commit(ctx: RunContext, invoices: list[Invoice]) -> None:
     from .sending import notify_client
 
     for invoice in invoices:
-        schedule_pdf(invoice.pk)
+        if ctx.render_pdfs:
+            schedule_pdf(invoice.pk)
         if ctx.notify:
             notify_client(invoice=invoice)
 
@@ -335,12 +337,15 @@ def run_billing(
     batch_size: int = BATCH_SIZE,
     notify: bool = True,
     issue_date: date | None = None,
+    render_pdfs: bool = True,
     progress: Callable[[BillingRun], None] | None = None,
 ) -> BillingRun:
     """Bill every client for a calendar month. Returns the run with its summary.
 
     `run`: a run row already created (the staff page creates it, then a task runs it).
     `notify`: send each issued invoice to its client per their preferences.
+    `issue_date`: default today (the demo back-dates the invoices of past months).
+    `render_pdfs`: False leaves each PDF to be rendered on its first download (demo data).
     `progress`: called after every batch with the run (the command draws a bar from it).
     """
     if not 1 <= month <= 12:
@@ -360,8 +365,9 @@ def run_billing(
         company=company,
         issue=run.issue_invoices,
         issue_date=issue_date or timezone.localdate(),
-        notify=notify,
+        notify=notify and render_pdfs,
         prices=load_price_history(),
+        render_pdfs=render_pdfs,
     )
     if progress:
         progress(run)

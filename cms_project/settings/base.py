@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -280,6 +281,11 @@ CELERY_BEAT_SCHEDULE["messaging-requeue-stale-deliveries"] = {
     "task": "cms_project.messaging.tasks.requeue_stale_deliveries",
     "schedule": 60.0,
 }
+# The monthly billing run: on the 1st at 06:00 (company time zone), for the month that ended.
+CELERY_BEAT_SCHEDULE["invoices-monthly-billing-run"] = {
+    "task": "invoices.tasks.monthly_billing_task",
+    "schedule": crontab(minute=0, hour=6, day_of_month=1),
+}
 
 # --- Security (strict by default; production.py adds the HTTPS-only parts) -----------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -324,6 +330,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs every rendering step at INFO; its warnings (a refused URL) still show.
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }
 
 SESSION_ENGINE = "staff.sessions"

@@ -375,3 +375,16 @@ def test_periods_are_parsed_strictly():
     for bad in ("2026/11", "11-2026", "2026-0", "abc", "2026-11-01"):
         with pytest.raises(ValueError):
             parse_period(bad)
+
+
+# --- The schedule --------------------------------------------------------------------------
+def test_celery_beat_bills_the_month_that_ended_on_the_1st_of_each_month(settings, december_2026):
+    from ..tasks import monthly_billing_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["invoices-monthly-billing-run"]
+    assert entry["task"] == "invoices.tasks.monthly_billing_task"
+    assert entry["schedule"].day_of_month == {1} and entry["schedule"].hour == {6}
+    assert "messaging-requeue-stale-deliveries" in settings.CELERY_BEAT_SCHEDULE
+    subscribe()
+    run = BillingRun.objects.get(pk=monthly_billing_task())
+    assert (run.period_year, run.period_month, run.created_count) == (2026, 11, 1)

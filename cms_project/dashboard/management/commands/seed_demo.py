@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from invoices.demo import seed_demo_invoices
 from staff.demo import DEMO_PASSWORD, seed_demo_accounts
 
 
@@ -26,6 +27,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             accounts = seed_demo_accounts()
         created = sum(1 for _, was_created in accounts if was_created)
+        # After the clients and services seeds, outside their transaction: billing commits
+        # batch by batch. Bills the last few months (idempotent).
+        new_invoices = seed_demo_invoices()
+        if new_invoices:
+            self.stdout.write(f"Billed the last months: {new_invoices} new demo invoices.")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new accounts)."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}) — for the demo only:")
         for user, _ in accounts:
