@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from cms_project.money import period_bounds, previous_period
 
-from .billing import run_billing
+from .billing import clients_to_bill, run_billing
+from .models import Invoice
 
 DEMO_MONTHS = 3
 
@@ -25,6 +26,13 @@ def seed_demo_invoices(*, months: int = DEMO_MONTHS) -> int:
         periods.append((year, month))
     created = 0
     for year, month in reversed(periods):
+        unbilled = clients_to_bill(year=year, month=month).exclude(
+            invoices__source=Invoice.Source.BILLING_RUN,
+            invoices__period_year=year,
+            invoices__period_month=month,
+        )
+        if not unbilled.exists():
+            continue  # nothing new: no empty run rows on every seed_demo
         issue_date = period_bounds(year, month)[1] + timedelta(days=1)
         run = run_billing(
             year=year, month=month, notify=False, render_pdfs=False, issue_date=issue_date

@@ -137,11 +137,13 @@ class LineForm(forms.Form):
         min_value=0, max_value=100, max_digits=6, decimal_places=3, label="Tax %"
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, default_tax_rate: Decimal | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "form-control")
         self.fields["description"].widget.attrs["placeholder"] = "e.g. Repair visit"
+        if default_tax_rate is not None:
+            self.fields["tax_rate"].initial = default_tax_rate
 
     def has_changed(self) -> bool:
         # A row left without description and price is an unused row, even though its
@@ -205,11 +207,9 @@ def line_formset(data=None, *, invoice: Invoice | None = None):
         ]
     else:
         initial = []
-    formset = LineFormSet(data, initial=initial, prefix="lines")
-    for form in formset.extra_forms:
-        form.fields["tax_rate"].initial = default_rate
-        form.fields["quantity"].initial = Decimal("1")
-    return formset
+    return LineFormSet(
+        data, initial=initial, prefix="lines", form_kwargs={"default_tax_rate": default_rate}
+    )
 
 
 # --- Sending ---------------------------------------------------------------------------------
