@@ -94,8 +94,8 @@ class InvoiceAdmin(admin.ModelAdmin):
             invoice_line.save()
         recalculate(form.instance)
 
-    def get_actions(self, request, *args, **kwargs):
-        actions = super().get_actions(request, *args, **kwargs)
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
         # The bulk delete action would bypass the per-object check (the queryset refuses too).
         actions.pop("delete_selected", None)
         return actions
