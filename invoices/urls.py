@@ -1,7 +1,33 @@
 """Staff workspace pages of the invoices app (mounted at /staff/invoices/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "invoices"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.invoice_list, name="list"),
+    path("export.csv", views.invoice_export, name="export"),
+    path("new/", views.invoice_create, name="create"),
+    path("<int:pk>/", views.invoice_detail, name="detail"),
+    path("<int:pk>/edit/", views.invoice_edit, name="edit"),
+    path("<int:pk>/delete/", views.invoice_delete, name="delete"),
+    path("<int:pk>/issue/", views.invoice_issue, name="issue"),
+    path("<int:pk>/pdf/", views.invoice_pdf, name="pdf"),
+    path("<int:pk>/send/email/", views.invoice_send_email, name="send_email"),
+    path("<int:pk>/send/sms/", views.invoice_send_sms, name="send_sms"),
+    path("<int:pk>/credit/", views.credit_note_create, name="credit_note_create"),
+    path("<int:pk>/void/", views.invoice_void, name="void"),
+    path("credit-notes/<int:pk>/", views.credit_note_detail, name="credit_note_detail"),
+    path("credit-notes/<int:pk>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
+    path("credit-notes/<int:pk>/send/", views.credit_note_send, name="credit_note_send"),
+    path("billing/", views.billing, name="billing"),
+    path("billing/runs/<int:pk>/", views.billing_run, name="billing_run"),
+    path("billing/runs/<int:pk>/status.json", views.billing_run_status, name="billing_run_status"),
+    path(
+        "billing/runs/<int:pk>/issue-drafts/",
+        views.billing_run_issue_drafts,
+        name="billing_run_issue_drafts",
+    ),
+]

@@ -305,6 +305,11 @@ CELERY_BEAT_SCHEDULE["messaging-requeue-stale-deliveries"] = {
     "task": "cms_project.messaging.tasks.requeue_stale_deliveries",
     "schedule": 60.0,
 }
+# The monthly billing run: on the 1st at 06:00 (company time zone), for the month that ended.
+CELERY_BEAT_SCHEDULE["invoices-monthly-billing-run"] = {
+    "task": "invoices.tasks.monthly_billing_task",
+    "schedule": crontab(minute=0, hour=6, day_of_month=1),
+}
 
 # --- Security (strict by default; production.py adds the HTTPS-only parts) -----------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -350,7 +355,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # django-axes logs every log-in at INFO; lock-outs (WARNING) are what operators need.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # axes logs every attempt at INFO; WeasyPrint every rendering step. Warnings still show.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
 }
 
 SESSION_ENGINE = "staff.sessions"

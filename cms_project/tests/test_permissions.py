@@ -105,7 +105,59 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
     "services_portal:cancel": lambda p: {"pk": _alice_subscription(p).pk},
     "staff:user_2fa_reset": lambda p: {"pk": p["staff"].pk},
     "signup:verify": lambda p: {"token": "not-a-real-token"},
+    **{
+        f"invoices:{name}": lambda p: {"pk": _sample_invoice().pk}
+        for name in (
+            "detail",
+            "edit",
+            "delete",
+            "issue",
+            "pdf",
+            "send_email",
+            "send_sms",
+            "credit_note_create",
+            "void",
+        )
+    },  # fmt: skip
+    **{
+        f"invoices:{name}": lambda p: {"pk": _sample_credit_note().pk}
+        for name in ("credit_note_detail", "credit_note_pdf", "credit_note_send")
+    },
+    **{
+        f"invoices:{name}": lambda p: {"pk": _sample_billing_run().pk}
+        for name in ("billing_run", "billing_run_status", "billing_run_issue_drafts")
+    },
+    # Portal pages: objects owned by the client persona (Alice).
+    **{
+        f"invoices_portal:{name}": lambda p: {"pk": _sample_invoice(p["client"]).pk}
+        for name in ("detail", "pdf", "email")
+    },
+    **{
+        f"invoices_portal:{name}": lambda p: {"pk": _sample_credit_note(p["client"]).pk}
+        for name in ("credit_note_detail", "credit_note_pdf")
+    },
 }
+
+
+def _sample_invoice(user=None):
+    """An issued invoice (of `user`'s client account when given)."""
+    from clients.models import Client
+    from invoices.tests.factories import SubscriberFactory, issued_invoice
+
+    client = Client.objects.filter(user=user).first() if user else None
+    return issued_invoice(client=client or SubscriberFactory(user=user))
+
+
+def _sample_credit_note(user=None):
+    from invoices.credit_notes import create_credit_note
+
+    return create_credit_note(invoice=_sample_invoice(user), reason="Sample")
+
+
+def _sample_billing_run():
+    from invoices.models import BillingRun
+
+    return BillingRun.objects.create(period_year=2026, period_month=11)
 
 
 def _sample_delivery():

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clients.demo import generate_clients, seed_demo_clients
+from invoices.demo import seed_demo_invoices
 from services.demo import seed_demo_services
 from staff.demo import DEMO_PASSWORD, seed_demo_accounts
 
@@ -52,6 +53,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Catalog: {catalog_size} services; {new_subscriptions} new subscriptions."
         )
+        # After the clients and services seeds, outside their transaction: billing commits
+        # batch by batch. Bills the last few months (idempotent).
+        new_invoices = seed_demo_invoices()
+        if new_invoices:
+            self.stdout.write(f"Billed the last months: {new_invoices} new demo invoices.")
         if clients:
             started = time.monotonic()
             totals = generate_clients(clients)

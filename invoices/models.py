@@ -1,0 +1,525 @@
+"""Invoices, their lines, credit notes, number counters and billing runs (GUIDE §2).
+
+What the database guarantees, not only the code:
+- at most one billing-run invoice per client and period (partial unique constraint);
+- invoice and credit-note numbers are unique; a counter row per (series, year);
+- an invoice line is credited at most once;
+- amounts paid and credited are never negative.
+
+Immutability: an issued invoice (or any credit note) is a legal document. `save()` refuses
+to write anything but the payment/status/PDF fields of an issued invoice, `delete()` refuses
+outright, and so do the invoice lines of an issued invoice and the queryset `delete()`. The
+views and the Django admin refuse too; `issuing.py` is the only way from draft to issued.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from cms_project.money import ZERO
+
+
+class ImmutableInvoiceError(Exception):
+    """Something tried to change or delete an issued invoice, its lines or a credit note."""
+
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+# --- Numbering -------------------------------------------------------------------------------
+class NumberCounter(models.Model):
+    """The last number handed out in a series (prefix) for a year: `INV` 2026 -> 41 means the
+    next invoice is INV-2026-000042. The row is locked with select_for_update() in the issuing
+    transaction, so a rolled-back issue gives its number back: numbers stay dense."""
+
+    series = models.CharField(max_length=10)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="number_counter_series_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series}-{self.year}: last {self.last_number}"
+
+
+# --- Invoices --------------------------------------------------------------------------------
+class InvoiceQuerySet(models.QuerySet):
+    def issued(self):
+        """Everything a client may see: issued, paid, partially paid or void (not drafts)."""
+        return self.exclude(status=Invoice.Status.DRAFT)
+
+    def open(self):
+        """Issued documents that can still be paid."""
+        return self.filter(status__in=Invoice.OPEN_STATUSES)
+
+    def overdue(self, today: date | None = None):
+        today = today or timezone.localdate()
+        return self.open().filter(balance__gt=0, due_date__lt=today)
+
+    def delete(self):
+        # A queryset delete never calls Model.delete(): refuse here as well, or a bulk
+        # delete in a shell or admin action could wipe issued invoices.
+        if self.exclude(status=Invoice.Status.DRAFT).exists():
+            raise ImmutableInvoiceError("Issued invoices can never be deleted.")
+        return super().delete()
+
+
+class Invoice(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ISSUED = "issued", "Issued"
+        PARTIALLY_PAID = "partially_paid", "Partially paid"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+
+    OPEN_STATUSES = (Status.ISSUED, Status.PARTIALLY_PAID)
+
+    class Source(models.TextChoices):
+        BILLING_RUN = "billing_run", "Billing run"
+        MANUAL = "manual", "Manual"
+
+    # Fields that change after issue: payments, credit notes, and the PDF being rendered.
+    MUTABLE_WHEN_ISSUED = frozenset(
+        {"status", "amount_paid", "amount_credited", "credited_total", "pdf_rendered_at"}
+    )
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="invoices"
+    )  # PROTECT: a client with invoices is archived, never deleted (GUIDE §2)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
+    period_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    period_month = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    billing_run = models.ForeignKey(
+        "BillingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    number = models.CharField(max_length=32, blank=True, default="")
+    issue_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3, default="")
+    notes = models.TextField(blank=True, help_text="Printed on the invoice.")
+
+    # Copied at issue: what the document shows must not change when the client or the
+    # company settings do.
+    client_name = models.CharField(max_length=200, blank=True)
+    client_account_number = models.CharField(max_length=20, blank=True)
+    billing_address = models.TextField(blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    company_address = models.TextField(blank=True)
+    company_tax_id = models.CharField(max_length=50, blank=True)
+    company_email = models.CharField(max_length=254, blank=True)
+    company_phone = models.CharField(max_length=32, blank=True)
+    company_logo = models.CharField(max_length=255, blank=True)  # name in default_storage
+    payment_instructions = models.TextField(blank=True)
+    portal_url = models.CharField(max_length=500, blank=True)
+
+    # Figures: kept current on drafts, frozen at issue (all from cms_project.money).
+    net = models.DecimalField(**MONEY, default=ZERO)
+    tax = models.DecimalField(**MONEY, default=ZERO)
+    total = models.DecimalField(**MONEY, default=ZERO)
+    tax_breakdown = models.JSONField(default=list, blank=True)  # [{rate, net, tax}] as strings
+    amount_paid = models.DecimalField(**MONEY, default=ZERO)
+    # The part of credit notes that reduced this invoice's balance (the rest became credit).
+    amount_credited = models.DecimalField(**MONEY, default=ZERO)
+    # Sum of the totals of credit notes against this invoice: equal to `total` = cancelled.
+    credited_total = models.DecimalField(**MONEY, default=ZERO)
+    balance = models.GeneratedField(
+        expression=F("total") - F("amount_paid") - F("amount_credited"),
+        output_field=models.DecimalField(**MONEY),
+        db_persist=True,
+    )
+
+    # Unguessable storage name, chosen at issue; the file is rendered after commit.
+    pdf_path = models.CharField(max_length=255, blank=True)
+    pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    issued_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issue_date", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "status"]),
+            models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["period_year", "period_month"]),
+        ]
+        constraints = [
+            # GUIDE §2: a billing run produces at most one invoice per client per period,
+            # enforced by the database so that two concurrent runs cannot both insert one.
+            models.UniqueConstraint(
+                fields=["client", "period_year", "period_month"],
+                condition=Q(source="billing_run"),
+                name="invoice_one_per_client_period",
+                violation_error_message="This client already has an invoice for this period.",
+            ),
+            models.UniqueConstraint(
+                fields=["number"], condition=~Q(number=""), name="invoice_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(source="manual")
+                | (Q(period_year__isnull=False) & Q(period_month__isnull=False)),
+                name="invoice_billing_run_has_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | ~Q(number=""), name="invoice_issued_has_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0) & Q(amount_credited__gte=0),
+                name="invoice_paid_credited_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"Draft invoice #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        # Instances made by bulk_create never went through from_db(): judge by what they hold.
+        stored = getattr(self, "_stored_status", None) or (self.status if self.pk else None)
+        if self.pk and stored and stored != self.Status.DRAFT:
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or not set(update_fields) <= self.MUTABLE_WHEN_ISSUED:
+                raise ImmutableInvoiceError(
+                    f"Invoice {self.number} is issued and cannot be changed; "
+                    "issue a credit note to correct it."
+                )
+            if self.status == self.Status.DRAFT:
+                raise ImmutableInvoiceError("An issued invoice cannot become a draft again.")
+        super().save(*args, **kwargs)
+        self._stored_status = self.status
+
+    def get_absolute_url(self) -> str:
+        return reverse("invoices:detail", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        stored = getattr(self, "_stored_status", self.status)
+        if stored != self.Status.DRAFT:
+            raise ImmutableInvoiceError(
+                f"Invoice {self.number} is issued and can never be deleted."
+            )
+        return super().delete(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        # What the database says, so that save() judges immutability by the stored state
+        # and not by an attribute someone changed in memory.
+        instance._stored_status = instance.__dict__.get("status")
+        return instance
+
+    # --- Derived ------------------------------------------------------------------------
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def is_overdue_on(self, today: date) -> bool:
+        return (
+            self.is_open
+            and self.balance is not None
+            and self.balance > 0
+            and self.due_date is not None
+            and self.due_date < today
+        )
+
+    @property
+    def is_overdue(self) -> bool:
+        """GUIDE §2: overdue is derived: balance > 0 and the due date has passed."""
+        return self.is_overdue_on(timezone.localdate())
+
+    @property
+    def period_label(self) -> str:
+        if self.period_year and self.period_month:
+            return date(self.period_year, self.period_month, 1).strftime("%B %Y")
+        return ""
+
+    @property
+    def fully_credited(self) -> bool:
+        return not self.is_draft and self.credited_total >= self.total
+
+    @property
+    def pdf_filename(self) -> str:
+        """Made by the server from the number, never from user input."""
+        return f"{self.number or f'draft-{self.pk}'}.pdf"
+
+    @property
+    def pdf_ready(self) -> bool:
+        return self.pdf_rendered_at is not None
+
+
+class InvoiceLineQuerySet(models.QuerySet):
+    def delete(self):
+        if self.exclude(invoice__status=Invoice.Status.DRAFT).exists():
+            raise ImmutableInvoiceError("Lines of an issued invoice can never be deleted.")
+        return super().delete()
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=300)
+    quantity = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.01"), message="The quantity must be positive.")],
+    )
+    unit_price = models.DecimalField(**MONEY)
+    tax_rate = models.DecimalField(
+        "tax rate (%)",
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("0"),
+        validators=[
+            MinValueValidator(Decimal("0"), message="A tax rate cannot be negative."),
+            MaxValueValidator(Decimal("100"), message="A tax rate is a percentage up to 100."),
+        ],
+    )
+    net = models.DecimalField(**MONEY)  # cms_project.money.line_net, or a prorated share
+    # Where the line came from (billing run); the text above is what the invoice says.
+    subscription = models.ForeignKey(
+        "services.Subscription",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invoice_lines",
+    )
+    location = models.ForeignKey(
+        "clients.ServiceLocation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invoice_lines",
+    )
+    location_text = models.CharField("service location", max_length=300, blank=True)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+
+    objects = InvoiceLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["invoice", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def save(self, *args, **kwargs):
+        if not self._invoice_is_draft():
+            raise ImmutableInvoiceError("Lines of an issued invoice cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not self._invoice_is_draft():
+            raise ImmutableInvoiceError("Lines of an issued invoice can never be deleted.")
+        return super().delete(*args, **kwargs)
+
+    def _invoice_is_draft(self) -> bool:
+        if not self.invoice_id:
+            return True
+        status = Invoice.objects.filter(pk=self.invoice_id).values_list("status", flat=True).first()
+        return status in (None, Invoice.Status.DRAFT)
+
+
+# --- Credit notes ----------------------------------------------------------------------------
+class CreditNote(models.Model):
+    """A correction of an issued invoice: its own number series, referring to the invoice.
+    Created issued (there are no draft credit notes) and never changed afterwards, except
+    for its PDF being rendered."""
+
+    MUTABLE = frozenset({"pdf_rendered_at"})
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    number = models.CharField(max_length=32, unique=True)
+    issue_date = models.DateField()
+    reason = models.CharField(max_length=300)
+    currency = models.CharField(max_length=3)
+
+    client_name = models.CharField(max_length=200, blank=True)
+    client_account_number = models.CharField(max_length=20, blank=True)
+    billing_address = models.TextField(blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    company_address = models.TextField(blank=True)
+    company_tax_id = models.CharField(max_length=50, blank=True)
+    company_email = models.CharField(max_length=254, blank=True)
+    company_phone = models.CharField(max_length=32, blank=True)
+    company_logo = models.CharField(max_length=255, blank=True)
+
+    net = models.DecimalField(**MONEY)
+    tax = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    tax_breakdown = models.JSONField(default=list, blank=True)
+    # How the total was used: first to reduce the invoice's balance, the rest is client credit.
+    amount_applied = models.DecimalField(**MONEY, default=ZERO)
+    amount_to_credit = models.DecimalField(**MONEY, default=ZERO)
+
+    pdf_path = models.CharField(max_length=255, blank=True)
+    pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-issue_date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_applied__gte=0) & Q(amount_to_credit__gte=0),
+                name="credit_note_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or not set(update_fields) <= self.MUTABLE:
+                raise ImmutableInvoiceError(f"Credit note {self.number} cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("invoices:credit_note_detail", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableInvoiceError(f"Credit note {self.number} can never be deleted.")
+
+    @property
+    def pdf_filename(self) -> str:
+        return f"{self.number}.pdf"
+
+    @property
+    def pdf_ready(self) -> bool:
+        return self.pdf_rendered_at is not None
+
+
+class CreditNoteLine(models.Model):
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    invoice_line = models.ForeignKey(
+        InvoiceLine, on_delete=models.PROTECT, related_name="credit_lines"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=300)
+    quantity = models.DecimalField(max_digits=9, decimal_places=2)
+    unit_price = models.DecimalField(**MONEY)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3)
+    net = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["credit_note", "position", "pk"]
+        constraints = [
+            # A line is credited once: crediting it twice would refund it twice.
+            models.UniqueConstraint(fields=["invoice_line"], name="invoice_line_credited_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ImmutableInvoiceError("Credit note lines cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableInvoiceError("Credit note lines can never be deleted.")
+
+
+# --- Billing runs ----------------------------------------------------------------------------
+class BillingRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    period_year = models.PositiveSmallIntegerField()
+    period_month = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    issue_invoices = models.BooleanField(default=True)
+    clients_total = models.PositiveIntegerField(default=0)
+    clients_processed = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    total_billed = models.DecimalField(**MONEY, default=ZERO)
+    failure = models.TextField(blank=True, help_text="Why the whole run stopped, if it did.")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Billing run {self.period_label} (#{self.pk})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("invoices:billing_run", args=[self.pk])
+
+    @property
+    def period_label(self) -> str:
+        return date(self.period_year, self.period_month, 1).strftime("%B %Y")
+
+    @property
+    def period_code(self) -> str:
+        return f"{self.period_year}-{self.period_month:02d}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (self.Status.FINISHED, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_done:
+            return 100
+        if not self.clients_total:
+            return 0
+        return min(100, self.clients_processed * 100 // self.clients_total)
+
+
+class BillingRunError(models.Model):
+    """A client the run could not bill, and why; re-running the period retries it."""
+
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="errors")
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="billing_errors"
+    )
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.message[:60]}"

@@ -1,0 +1,47 @@
+"""Background tasks of the invoices app: primary keys in, enqueued after commit."""
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True)
+def render_invoice_pdf_task(invoice_id: int) -> None:
+    from .pdf import render_invoice_pdf
+
+    render_invoice_pdf(invoice_id=invoice_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True)
+def render_credit_note_pdf_task(credit_note_id: int) -> None:
+    from .pdf import render_credit_note_pdf
+
+    render_credit_note_pdf(credit_note_id=credit_note_id)
+
+
+@shared_task(acks_late=False, ignore_result=True)
+def run_billing_task(run_id: int) -> None:
+    """A run started from the staff page. Not acks_late: a worker lost mid-run must not
+    start it over silently; staff see it stopped and re-run the period (which is safe)."""
+    from .billing import run_billing
+    from .models import BillingRun
+
+    run = BillingRun.objects.get(pk=run_id)
+    if run.status != BillingRun.Status.QUEUED:
+        return
+    try:
+        run_billing(year=run.period_year, month=run.period_month, run=run)
+    except Exception:
+        logger.exception("Billing run %s failed", run_id)  # recorded on the run by run_billing
+
+
+@shared_task(ignore_result=True)
+def monthly_billing_task() -> int:
+    """Celery beat, on the 1st of every month: bill the month that just ended."""
+    from .billing import previous_month, run_billing
+
+    year, month = previous_month()
+    run = run_billing(year=year, month=month)
+    return run.pk

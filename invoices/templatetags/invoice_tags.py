@@ -1,0 +1,27 @@
+"""`{% load invoice_tags %}`: money in a document's own currency, and the invoices of a
+client for the staff client page (`invoices/_client_invoices.html`)."""
+
+from decimal import Decimal
+
+from django import template
+
+from cms_project.money import format_money
+
+register = template.Library()
+
+
+@register.filter
+def money_in(value, currency: str = "") -> str:
+    """`{{ invoice.total|money_in:invoice.currency }}`: an issued document shows the currency
+    it was issued in, whatever the settings say today."""
+    if value is None or value == "":
+        return ""
+    return format_money(Decimal(value), currency or None)
+
+
+@register.simple_tag
+def client_invoice_summary(client, limit: int = 10) -> dict:
+    """The latest invoices of a client and their open balance: three queries."""
+    from ..queries import client_invoice_summary as summary
+
+    return summary(client=client, limit=limit)
