@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run serve test lint format check-python migrate demo worker beat clean
+.PHONY: run serve test lint format check-python migrate demo worker beat bench clean
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -54,6 +54,11 @@ worker: $(VENV)/.runtime
 
 beat: $(VENV)/.runtime
 	$(VENV)/bin/celery -A cms_project beat --loglevel=INFO
+
+## make bench: benchmarks into docs/benchmarks.md (use PostgreSQL: DATABASE_URL=postgres://…).
+bench: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bench_invoices --clients $(or $(BENCH_CLIENTS),100000) --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
