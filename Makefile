@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run serve test lint format check-python migrate demo worker beat clean audit deploy-check
+.PHONY: run serve test lint format check-python migrate demo worker beat bench clean audit deploy-check
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -74,6 +74,10 @@ deploy-check:
 	FIBERCMS_ENV_FILE=$(FIBERCMS_ENV_FILE) VENV=$(VENV) deploy/manage.sh check --deploy --fail-level WARNING
 	FIBERCMS_ENV_FILE=$(FIBERCMS_ENV_FILE) VENV=$(VENV) deploy/manage.sh migrate --check
 	@if [ -n "$(HEALTHZ_URL)" ]; then curl -fsS "$(HEALTHZ_URL)" && echo " $(HEALTHZ_URL)"; fi
+## make bench: benchmarks into docs/benchmarks.md (use PostgreSQL: DATABASE_URL=postgres://…).
+bench: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bench_invoices --clients $(or $(BENCH_CLIENTS),100000) --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -132,6 +132,7 @@ class RunContext:
     issue_date: date
     notify: bool
     prices: dict
+    services: dict
     render_pdfs: bool = True
 
 
@@ -241,6 +242,16 @@ def _bill_one(ctx: RunContext, prepared: PreparedInvoice) -> Invoice | None:
         raise
 
 
+def _service(ctx: RunContext, service_id: int) -> Service:
+    service = ctx.services.get(service_id)
+    if service is None:
+        # Created after the run started: load it and its prices, or its lines would be
+        # silently missing (no price known).
+        service = ctx.services[service_id] = Service.objects.get(pk=service_id)
+        ctx.prices[service_id] = list(ServicePrice.objects.filter(service_id=service_id))
+    return service
+
+
 def bill_batch(ctx: RunContext, clients: list[Client]) -> BatchOutcome:
     outcome = BatchOutcome()
     ids = [client.pk for client in clients]
@@ -260,10 +271,26 @@ def bill_batch(ctx: RunContext, clients: list[Client]) -> BatchOutcome:
     subscriptions = (
         billable_subscriptions(year=ctx.year, month=ctx.month)
         .filter(location__client_id__in=[client.pk for client in todo])
-        .select_related("service", "location")
+        .select_related("location")
+        # Only what charge_for and the line need: fewer columns to read and convert.
+        .only(
+            "service_id",
+            "quantity",
+            "start_date",
+            "end_date",
+            "agreed_price",
+            "agreed_price_until",
+            "location__client_id",
+            "location__label",
+            "location__street",
+            "location__city",
+            "location__postal_code",
+        )
         .order_by("pk")
     )
     for subscription in subscriptions:
+        # The catalog is loaded once per run: no Service row per subscription.
+        subscription.service = _service(ctx, subscription.service_id)
         by_client[subscription.location.client_id].append(subscription)
 
     prepared: list[PreparedInvoice] = []
@@ -367,6 +394,7 @@ def run_billing(
         issue_date=issue_date or timezone.localdate(),
         notify=notify and render_pdfs,
         prices=load_price_history(),
+        services=Service.objects.in_bulk(),
         render_pdfs=render_pdfs,
     )
     if progress:

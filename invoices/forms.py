@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 
 from clients.models import Client
 from cms_project.company.models import get_company
+from cms_project.money import format_money
 
 from .billing import parse_period
 from .drafts import LineData
@@ -256,7 +257,9 @@ class CreditNoteForm(forms.Form):
 
     def __init__(self, *args, remaining=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lines"].choices = [(str(line.pk), line.description) for line in remaining]
+        self.fields["lines"].choices = [
+            (str(line.pk), f"{line.description} — {format_money(line.net)}") for line in remaining
+        ]
         self.fields["lines"].initial = [str(line.pk) for line in remaining]
         self.helper = FormHelper()
         self.helper.form_tag = False

@@ -388,3 +388,21 @@ def test_celery_beat_bills_the_month_that_ended_on_the_1st_of_each_month(setting
     subscribe()
     run = BillingRun.objects.get(pk=monthly_billing_task())
     assert (run.period_year, run.period_month, run.created_count) == (2026, 11, 1)
+
+
+def test_a_service_created_while_the_run_goes_on_is_still_billed(monkeypatch):
+    from invoices import billing
+
+    first = subscribe()
+    real = billing.bill_batch
+    late = []
+
+    def bill_batch(ctx, clients):
+        if not late:  # between two batches, a new service and a subscription to it appear
+            late.append(subscribe(name="Fiber 2 Gig", price="99.00"))
+        return real(ctx, clients)
+
+    monkeypatch.setattr(billing, "bill_batch", bill_batch)
+    run = bill(batch_size=1)
+    assert run.created_count == 2
+    assert only_line(late[0]).net == D("99.00") and only_line(first).net == D("60.00")

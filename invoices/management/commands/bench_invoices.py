@@ -1,0 +1,274 @@
+"""python manage.py bench_invoices [--clients 100000] [--write docs/benchmarks.md]
+
+Benchmarks of the invoices app (not a test): the monthly billing run over N clients, with its
+memory, and the median time to render a one-page invoice PDF next to the WeasyPrint floor (a
+minimal page). Meant for PostgreSQL (DATABASE_URL); it generates the clients it needs once
+(account numbers `B-…`) and removes the invoices its run created afterwards, so it can be run
+again on the same database.
+"""
+
+import os
+import statistics
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from clients.models import Client, ServiceLocation
+from invoices.billing import run_billing
+from invoices.drafts import LineData, create_draft
+from invoices.issuing import issue_invoice
+from invoices.models import BillingRun, InvoiceLine
+from invoices.pdf import invoice_pdf_bytes, write_pdf
+from services.models import Service, ServicePrice, Subscription
+
+PREFIX = "B-"
+BEGIN, END = "<!-- bench_invoices:begin -->", "<!-- bench_invoices:end -->"
+PERIOD = (2026, 11)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * 4096 / 1024 / 1024
+
+
+class Command(BaseCommand):
+    help = "Benchmark the billing run and PDF rendering (not a test)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--clients", type=int, default=100_000)
+        parser.add_argument("--pdfs", type=int, default=30, help="PDF renders to time.")
+        parser.add_argument("--write", default="", help="Markdown file to record results in.")
+
+    def handle(self, *args, clients: int, pdfs: int, write: str, **options):
+        self.verbosity = options.get("verbosity", 1)
+        if clients < 1:
+            raise CommandError("--clients must be positive.")
+        # With DEBUG on (the local settings), Django keeps the SQL of the last 9,000 queries:
+        # memory and time a production process does not spend.
+        settings.DEBUG = False
+        self.stdout.write(f"Database: {connection.vendor}")
+        started = time.monotonic()
+        made = self.generate(clients)
+        self.stdout.write(f"Generated {made} clients in {time.monotonic() - started:.1f} s.")
+        if connection.vendor == "postgresql":
+            # Planner statistics after a bulk load (autovacuum would do it in time; it may be
+            # off, as on the shared benchmark machine): without them every batch's query plans
+            # for a 100-row table and scans all subscriptions.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        billing = self.bench_billing()
+        pdf = self.bench_pdf(pdfs)
+        report = self.report(clients, billing, pdf)
+        self.stdout.write(report)
+        if write:
+            self.record(Path(write), report)
+
+    # --- Data ------------------------------------------------------------------------------
+    def generate(self, wanted: int) -> int:
+        have = Client.objects.filter(account_number__startswith=PREFIX).count()
+        missing = wanted - have
+        if missing <= 0:
+            return 0
+        fiber = self.service("Bench Fiber 500", Service.Category.INTERNET, "59.99", "8.25")
+        router = self.service("Bench Router rental", Service.Category.RENTAL, "5.99", "0")
+        chunk = 10_000
+        for start in range(have, wanted, chunk):
+            with transaction.atomic():
+                numbers = range(start, min(start + chunk, wanted))
+                made = Client.objects.bulk_create(
+                    [
+                        Client(
+                            account_number=f"{PREFIX}{n:07d}",
+                            name=f"Bench Client {n}",
+                            email=f"bench{n}@example.com",
+                            status=Client.Status.ACTIVE,
+                            signup_date=date(2024, 1, 1),
+                            billing_street=f"{n} Bench Street",
+                            billing_city="Springfield",
+                            billing_postal_code="62701",
+                        )
+                        for n in numbers
+                    ]
+                )
+                locations = ServiceLocation.objects.bulk_create(
+                    [
+                        ServiceLocation(
+                            client=client,
+                            label="Home",
+                            street=f"{n} Bench Street",
+                            city="Springfield",
+                            postal_code="62701",
+                        )
+                        for n, client in zip(numbers, made, strict=True)
+                    ]
+                )
+                subscriptions = []
+                for n, location in zip(numbers, locations, strict=True):
+                    # Every 10th client started mid-month (prorated); every 2nd rents a router.
+                    start_date = date(2026, 11, 12) if n % 10 == 0 else date(2025, 1, 1)
+                    subscriptions.append(
+                        Subscription(
+                            service=fiber,
+                            location=location,
+                            start_date=start_date,
+                            status=Subscription.Status.ACTIVE,
+                        )
+                    )
+                    if n % 2 == 0:
+                        subscriptions.append(
+                            Subscription(
+                                service=router,
+                                location=location,
+                                start_date=date(2025, 1, 1),
+                                status=Subscription.Status.ACTIVE,
+                            )
+                        )
+                Subscription.objects.bulk_create(subscriptions)
+        return missing
+
+    @staticmethod
+    def service(name, category, price, tax) -> Service:
+        service, created = Service.objects.get_or_create(
+            name=name, defaults={"category": category, "tax_rate": Decimal(tax)}
+        )
+        if created:
+            ServicePrice.objects.create(
+                service=service, amount=Decimal(price), effective_from=date(2020, 1, 1)
+            )
+        return service
+
+    # --- Billing ---------------------------------------------------------------------------
+    def bench_billing(self) -> dict:
+        self.remove_bench_invoices()
+        samples = []
+
+        def progress(run: BillingRun) -> None:
+            samples.append((run.clients_processed, rss_mb()))
+            if self.verbosity > 1:
+                self.stderr.write(
+                    f"{time.monotonic() - started:7.1f} s {run.clients_processed:>7} clients "
+                    f"{samples[-1][1]:.0f} MB"
+                )
+
+        before = rss_mb()
+        load = os.getloadavg()[0]
+        started = time.monotonic()
+        run = run_billing(
+            year=PERIOD[0], month=PERIOD[1], notify=False, render_pdfs=False, progress=progress
+        )
+        elapsed = time.monotonic() - started
+        invoices = run.created_count
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # fresh statistics for the counts below
+                cursor.execute("ANALYZE invoices_invoice; ANALYZE invoices_invoiceline")
+        lines = InvoiceLine.objects.filter(invoice__billing_run=run).count()
+        quarter = next((rss for done, rss in samples if done >= run.clients_total / 4), before)
+        result = {
+            "seconds": elapsed,
+            "clients": run.clients_total,
+            "invoices": invoices,
+            "lines": lines,
+            "errors": run.error_count,
+            "rss_before": before,
+            "rss_quarter": quarter,
+            "rss_max": max(rss for _, rss in samples),
+            "total": run.total_billed,
+            "load": (load, os.getloadavg()[0]),
+        }
+        self.remove_bench_invoices()
+        BillingRun.objects.filter(pk=run.pk).delete()
+        return result
+
+    def remove_bench_invoices(self) -> None:
+        """Issued invoices cannot be deleted through the ORM (on purpose); the benchmark's own
+        (generated `B-` clients, the benchmark period) are removed with SQL so that it can run
+        again on the same data. Nothing else is touched."""
+        bench = (
+            "SELECT i.id FROM invoices_invoice i JOIN clients_client c ON c.id = i.client_id "
+            "WHERE c.account_number LIKE %s AND i.source = 'billing_run' "
+            "AND i.period_year = %s AND i.period_month = %s"
+        )
+        params = [f"{PREFIX}%", *PERIOD]
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("ANALYZE invoices_invoice; ANALYZE invoices_invoiceline")
+            cursor.execute(
+                f"DELETE FROM invoices_invoiceline WHERE invoice_id IN ({bench})", params
+            )
+            cursor.execute(f"DELETE FROM invoices_invoice WHERE id IN ({bench})", params)
+
+    # --- PDF -------------------------------------------------------------------------------
+    def bench_pdf(self, count: int) -> dict:
+        client = Client.objects.filter(account_number__startswith=PREFIX).first()
+        with transaction.atomic():
+            invoice = issue_invoice(
+                invoice=create_draft(
+                    client=client,
+                    lines=[
+                        LineData(f"Service {n}", Decimal("1"), Decimal("19.99"), Decimal("8.25"))
+                        for n in range(6)
+                    ],
+                )
+            )
+            invoice_pdf_bytes(invoice)  # warm-up: fonts, stylesheet parsing
+            times = []
+            for _ in range(count):
+                started = time.perf_counter()
+                invoice_pdf_bytes(invoice)
+                times.append(time.perf_counter() - started)
+            floor = []
+            minimal = "<html><body><h1>Invoice</h1><p>One line</p></body></html>"
+            write_pdf(minimal)
+            for _ in range(count):
+                started = time.perf_counter()
+                write_pdf(minimal)
+                floor.append(time.perf_counter() - started)
+            transaction.set_rollback(True)  # leave no benchmark invoice behind
+        return {"median": statistics.median(times), "floor": statistics.median(floor)}
+
+    # --- Report ----------------------------------------------------------------------------
+    def report(self, clients: int, billing: dict, pdf: dict) -> str:
+        rate = billing["invoices"] / billing["seconds"] if billing["seconds"] else 0
+        return "\n".join(
+            [
+                f"### Invoices (`manage.py bench_invoices`, {timezone.localdate():%Y-%m-%d}, "
+                f"{connection.vendor})",
+                "",
+                "| measure | result | goal |",
+                "|---|---|---|",
+                f"| billing run, {billing['clients']:,} clients → {billing['invoices']:,} "
+                f"invoices, {billing['lines']:,} lines | {billing['seconds']:.1f} s "
+                f"({rate:,.0f} invoices/s), {billing['errors']} errors; load average "
+                f"{billing['load'][0]:.1f} → {billing['load'][1]:.1f} on {os.cpu_count()} CPUs "
+                "| under 30 s |",
+                f"| memory during the run (RSS) | {billing['rss_before']:.0f} MB before, "
+                f"{billing['rss_quarter']:.0f} MB at 25 %, {billing['rss_max']:.0f} MB max "
+                "| flat in the number of clients |",
+                f"| invoice PDF, one page, median | {pdf['median'] * 1000:.0f} ms "
+                f"(floor: minimal WeasyPrint page {pdf['floor'] * 1000:.0f} ms, "
+                f"ratio {pdf['median'] / pdf['floor']:.1f}×) | under 200 ms |",
+                "",
+                "The run issues and numbers every invoice; PDFs and emails are left to the "
+                "workers (`render_pdfs=False`, `notify=False`), as in production where they run "
+                f"in parallel background tasks. {clients:,} generated clients, one fibre "
+                "subscription each, every second one renting a router, every tenth prorated.",
+            ]
+        )
+
+    def record(self, path: Path, report: str) -> None:
+        text = path.read_text() if path.exists() else "# Benchmarks\n\nMade by `make bench`.\n"
+        block = f"{BEGIN}\n{report}\n{END}"
+        if BEGIN in text and END in text:
+            head, rest = text.split(BEGIN, 1)
+            text = head + block + rest.split(END, 1)[1]
+        else:
+            text = text.rstrip("\n") + "\n\n" + block + "\n"
+        path.write_text(text)
+        self.stdout.write(f"Recorded in {path}.")
