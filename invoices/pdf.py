@@ -16,8 +16,6 @@ from itertools import groupby
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
-from django.contrib.staticfiles import finders
-from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -25,7 +23,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from weasyprint.urls import URLFetcherResponse
+
+from cms_project.pdf import SafeURLFetcher, UnsafeURL
 
 from .models import CreditNote, Invoice
 
@@ -38,12 +38,13 @@ BASE_URL = f"https://{PDF_HOST}/"
 LOGO_URL = f"{BASE_URL}company-logo"
 
 
-class RefusedURL(ValueError):
-    pass
+# The refusal the shared fetcher raises; kept under this name for callers of this module.
+RefusedURL = UnsafeURL
 
 
-class ProjectFilesFetcher(URLFetcher):
-    """Serves our static files and the document's logo; refuses every other URL."""
+class ProjectFilesFetcher(SafeURLFetcher):
+    """The project's safe fetcher (`cms_project.pdf`: our static files only), narrowed to the
+    PDF's own made-up host, plus the document's logo read from storage."""
 
     def __init__(self, *, logo: str = ""):
         super().__init__(allowed_protocols={"https"}, allow_redirects=False)
@@ -53,31 +54,12 @@ class ProjectFilesFetcher(URLFetcher):
         parts = urlsplit(url)
         if parts.scheme != "https" or parts.netloc != PDF_HOST:
             raise RefusedURL(f"External URL refused in a PDF: {url[:200]}")
-        path = unquote(parts.path)
-        static_prefix = "/" + settings.STATIC_URL.strip("/") + "/"
-        if path.startswith(static_prefix):
-            return self._static(url, path.removeprefix(static_prefix))
-        if path == urlsplit(LOGO_URL).path and self.logo:
+        if unquote(parts.path) == urlsplit(LOGO_URL).path and self.logo:
             with default_storage.open(self.logo, "rb") as f:
                 body = f.read()
-            return self._response(url, body, self.logo)
-        raise RefusedURL(f"Unknown URL refused in a PDF: {url[:200]}")
-
-    def _static(self, url: str, relative: str):
-        if not relative or any(part in ("", ".", "..") for part in relative.split("/")):
-            raise RefusedURL(f"Bad static path: {relative!r}")
-        found = finders.find(relative)
-        if not found and staticfiles_storage.exists(relative):
-            found = staticfiles_storage.path(relative)
-        if not found:
-            raise RefusedURL(f"No such static file: {relative!r}")
-        with open(found, "rb") as f:
-            return self._response(url, f.read(), found)
-
-    @staticmethod
-    def _response(url: str, body: bytes, name: str) -> URLFetcherResponse:
-        mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, body=body, headers={"Content-Type": mimetype})
+            mimetype = mimetypes.guess_type(self.logo)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": mimetype})
+        return super().fetch(url, headers)
 
 
 def write_pdf(html: str, *, logo: str = "") -> bytes:
