@@ -78,6 +78,7 @@ deploy-check:
 bench: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bench_invoices --clients $(or $(BENCH_CLIENTS),100000) --write docs/benchmarks.md
+	$(PY) manage.py bench_import --rows $(or $(BENCH_IMPORT_ROWS),10000) --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -3,6 +3,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Fieldset, Layout, Row
 from django import forms
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.utils import timezone
@@ -612,3 +613,51 @@ class ImportUploadForm(forms.Form):
         if not text.strip():
             raise ValidationError("The file is empty.")
         return upload.name, text
+
+
+class PortalInviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address for the login",
+        max_length=254,
+        help_text="An existing client login with this address is linked at once; otherwise "
+        "the address gets an invitation to choose a password.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("email")
+
+
+class AcceptInvitationForm(forms.Form):
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+        self.helper = _helper("password1", "password2")
+
+    def clean_password2(self):
+        first, second = self.cleaned_data.get("password1"), self.cleaned_data["password2"]
+        if first and first != second:
+            raise ValidationError("The two passwords differ.")
+        return second
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("password1")
+        if password and not self.errors:
+            try:
+                password_validation.validate_password(password, User(email=self.email))
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned

@@ -16,19 +16,23 @@ import csv
 import io
 import re
 import time
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from staff.models import User
 
 from .accounts import bump_account_counter, reserve_account_numbers
+from .bulkload import trigram_pending_lists
 from .models import Client, ClientImport, ServiceLocation
 from .validation import collapse_spaces, normalise_phone, phone_for_display
 
@@ -63,6 +67,10 @@ LOCATION_COLUMNS = [
 COLUMNS = CLIENT_COLUMNS + LOCATION_COLUMNS
 REQUIRED_COLUMNS = ("name",)
 BATCH = 2000
+PROGRESS_EVERY = 1000  # rows between two progress reports
+# Files with more rows than this are checked and imported by a background task (the page
+# shows a progress bar); smaller ones within the request, which is faster than a round trip.
+BACKGROUND_ROWS = 1000
 
 _ACCOUNT_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
 _POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$")
@@ -301,9 +309,13 @@ def _read_header(plan: ImportPlan, header: list[str]) -> list[str] | None:
     return columns if ok else None
 
 
-def parse_clients_csv(text: str) -> ImportPlan:
+Progress = Callable[[int, int], None]  # (rows or clients done, out of)
+
+
+def parse_clients_csv(text: str, *, progress: Progress | None = None) -> ImportPlan:
     """Check every row of the file; writes nothing. The plan lists every error found."""
     plan = ImportPlan()
+    lines = text.count("\n") or 1  # an estimate: a quoted cell may span lines
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     records = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -316,6 +328,8 @@ def parse_clients_csv(text: str) -> ImportPlan:
         return plan
     by_account: dict[str, PlannedClient] = {}
     for number, record in enumerate(records, start=2):
+        if progress and number % PROGRESS_EVERY == 0:
+            progress(min(number, lines), lines)
         if not any(cell.strip() for cell in record):
             continue  # blank lines, common at the end of exported sheets
         plan.row_count += 1
@@ -383,7 +397,7 @@ class ImportFailed(Exception):
 
 
 @transaction.atomic
-def import_plan(*, plan: ImportPlan) -> int:
+def import_plan(*, plan: ImportPlan, progress: Progress | None = None) -> int:
     """Create every client and location of a checked plan, in bulk, or none (one transaction)."""
     if plan.errors:
         raise ImportFailed("The file has errors; nothing was imported.")
@@ -396,7 +410,10 @@ def import_plan(*, plan: ImportPlan) -> int:
         values["account_number"] = values["account_number"] or next(fresh)
         clients.append(Client(**values))
     try:
-        Client.objects.bulk_create(clients, batch_size=BATCH)
+        for start in range(0, len(clients), BATCH):
+            Client.objects.bulk_create(clients[start : start + BATCH])
+            if progress:
+                progress(min(start + BATCH, len(clients)), len(clients))
         locations = [
             ServiceLocation(client_id=client.pk, **{k: v for k, v in loc.items() if k != "row"})
             for client, planned in zip(clients, plan.clients, strict=True)
@@ -435,41 +452,180 @@ def _record_plan(record: ClientImport, plan: ImportPlan) -> None:
     record.location_count = plan.location_count
     record.errors = [e.as_dict() for e in plan.errors]
     record.preview = _preview(plan)
+    record.progress, record.progress_note = 100, ""
+
+
+def data_rows(text: str) -> int:
+    """About how many rows a file has (lines after the header), to choose where it runs."""
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    return max(lines - 1, 0)
+
+
+def runs_in_background(rows: int) -> bool:
+    return rows > BACKGROUND_ROWS
+
+
+def save_progress(*, import_id: int, percent: int, note: str) -> None:
+    """Record how far a background check or import got, where every web process can read it.
+
+    Inside the import's transaction the row would stay invisible until the end, so on
+    PostgreSQL the figures go through a second, autocommitting connection. SQLite allows one
+    writer at a time: there the page simply shows the end.
+    """
+    fields = {"progress": max(0, min(100, percent)), "progress_note": note[:200]}
+    if not connection.in_atomic_block:
+        ClientImport.objects.filter(pk=import_id).update(**fields)
+        return
+    if connection.vendor != "postgresql":
+        return
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ClientImport._meta.db_table} SET progress = %s, progress_note = %s "
+                "WHERE id = %s",
+                [fields["progress"], fields["progress_note"], import_id],
+            )
+    finally:
+        side.close()
+
+
+def _reporter(import_id: int, what: str, low: int, high: int) -> Progress:
+    """A progress callback mapping "done of total" onto low–high percent of the bar."""
+
+    def report(done: int, total: int) -> None:
+        share = done / total if total else 1
+        save_progress(
+            import_id=import_id,
+            percent=low + int((high - low) * share),
+            note=f"{what} {done:,} of {total:,}",
+        )
+
+    return report
 
 
 @transaction.atomic
 def prepare_import(*, filename: str, text: str, by: User) -> ClientImport:
-    """The dry run: check the file, keep it with its errors and a preview; import nothing."""
-    plan = parse_clients_csv(text)
+    """The dry run: check the file, keep it with its errors and a preview; import nothing.
+
+    A large file is only stored here (status *checking*); a background task checks it after
+    the commit (`check_import`) while the preview page shows the progress.
+    """
     record = ClientImport(filename=filename[:255], content=text, uploaded_by=by)
+    rows = data_rows(text)
+    if runs_in_background(rows):
+        record.status = ClientImport.Status.CHECKING
+        record.row_count = rows
+        record.progress_note = "Waiting for a worker…"
+        record.save()
+        from .tasks import check_import_task
+
+        transaction.on_commit(partial(check_import_task.delay, record.pk))
+        return record
+    _record_plan(record, parse_clients_csv(text))
+    record.save()
+    return record
+
+
+def check_import(*, import_id: int) -> ClientImport:
+    """The dry run of a stored file (the background half of `prepare_import`)."""
+    record = ClientImport.objects.get(pk=import_id)
+    if record.status != ClientImport.Status.CHECKING:
+        return record  # already checked (a task delivered twice)
+    plan = parse_clients_csv(record.content, progress=_reporter(import_id, "Checked row", 0, 100))
     _record_plan(record, plan)
     record.save()
     return record
 
 
+def request_import(*, client_import: ClientImport) -> ClientImport:
+    """Start importing a previewed file without errors: at once when it is small, in a
+    background task when it is large. Pressing *Import* twice imports once: only the request
+    that moves the file from *ready* to *importing* goes on."""
+    with transaction.atomic():
+        claimed = ClientImport.objects.filter(
+            pk=client_import.pk, status=ClientImport.Status.VALID
+        ).update(
+            status=ClientImport.Status.IMPORTING, progress=0, progress_note="Waiting for a worker…"
+        )
+        background = runs_in_background(client_import.row_count)
+        if claimed and background:
+            from .tasks import import_clients_task
+
+            transaction.on_commit(partial(import_clients_task.delay, client_import.pk))
+    if claimed and not background:
+        return run_import(client_import=client_import)
+    return ClientImport.objects.defer("content").get(pk=client_import.pk)
+
+
 def run_import(*, client_import: ClientImport) -> ClientImport:
-    """Import a previewed file: checked again, then all of it or none of it."""
+    """Import a file in the *importing* state: checked again (the database may have changed
+    since the preview), then all of it or none of it, in one transaction."""
+    pk = client_import.pk
+    record = ClientImport.objects.get(pk=pk)
+    if record.status == ClientImport.Status.VALID:  # called directly, not through request_import
+        ClientImport.objects.filter(pk=pk, status=ClientImport.Status.VALID).update(
+            status=ClientImport.Status.IMPORTING
+        )
+        record.refresh_from_db()
+    if record.status != ClientImport.Status.IMPORTING:
+        return record  # imported already, or never claimed
+    started = time.monotonic()
+    plan = parse_clients_csv(record.content, progress=_reporter(pk, "Checked row", 0, 30))
+    # Large files load the trigram indexes in one pass at the end instead of row by row.
+    bulk = trigram_pending_lists() if runs_in_background(plan.row_count) else nullcontext()
+    if not plan.errors:
+        try:
+            with bulk, transaction.atomic():
+                import_plan(plan=plan, progress=_reporter(pk, "Saved client", 30, 95))
+                # The claim comes last, so progress reports never wait on this row's lock; a
+                # second worker given the same task blocks here, then finds 0 rows and undoes
+                # its own inserts.
+                done = ClientImport.objects.filter(
+                    pk=pk, status=ClientImport.Status.IMPORTING
+                ).update(
+                    status=ClientImport.Status.IMPORTED,
+                    imported_at=timezone.now(),
+                    seconds=round(time.monotonic() - started, 2),
+                    row_count=plan.row_count,
+                    client_count=len(plan.clients),
+                    location_count=plan.location_count,
+                    errors=[],
+                    progress=100,
+                    progress_note="",
+                )
+                if not done:
+                    raise _AlreadyImported
+        except _AlreadyImported:
+            pass
+        except ImportFailed as exc:
+            plan.error(0, "", str(exc))
+    if plan.errors:
+        # Outside the import's transaction: the errors are recorded although it rolled back.
+        record_failure(import_id=pk, plan=plan)
+    return ClientImport.objects.get(pk=pk)
+
+
+class _AlreadyImported(Exception):
+    pass
+
+
+def record_failure(*, import_id: int, plan: ImportPlan) -> None:
     with transaction.atomic():
-        record = ClientImport.objects.select_for_update().get(pk=client_import.pk)
+        record = ClientImport.objects.select_for_update().get(pk=import_id)
         if record.status == ClientImport.Status.IMPORTED:
-            return record  # a double-click on "Import" imports once
-        started = time.monotonic()
-        plan = parse_clients_csv(record.content)
-        if not plan.errors:
-            try:
-                import_plan(plan=plan)
-            except ImportFailed as exc:
-                plan.error(0, "", str(exc))
-    # Outside the import's transaction: if it failed, the errors are still recorded.
-    with transaction.atomic():
-        record = ClientImport.objects.select_for_update().get(pk=client_import.pk)
+            return
         _record_plan(record, plan)
-        if not plan.errors:
-            record.status = ClientImport.Status.IMPORTED
-            record.imported_at = timezone.now()
-            record.seconds = round(time.monotonic() - started, 2)
         record.save()
-    return record
+
+
+def record_crash(*, import_id: int, exc: BaseException) -> None:
+    """A background check or import stopped on an unexpected error: say so on the page."""
+    plan = ImportPlan()
+    plan.error(
+        0, "", f"The file could not be processed ({type(exc).__name__}); nothing was imported."
+    )
+    record_failure(import_id=import_id, plan=plan)
 
 
 def template_rows() -> list[list[str]]:

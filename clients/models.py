@@ -282,9 +282,14 @@ class ClientImport(models.Model):
     the database, so any web process can finish what another one started)."""
 
     class Status(models.TextChoices):
+        CHECKING = "checking", "Checking"
         VALID = "valid", "Ready to import"
         INVALID = "invalid", "Has errors"
+        IMPORTING = "importing", "Importing"
         IMPORTED = "imported", "Imported"
+
+    # A large file is checked and imported by a background task; these say how far it got.
+    WORKING = (Status.CHECKING, Status.IMPORTING)
 
     filename = models.CharField(max_length=255)
     content = models.TextField()
@@ -300,9 +305,15 @@ class ClientImport(models.Model):
     preview = models.JSONField(default=list, blank=True)  # the first few clients, for the page
     imported_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(null=True, blank=True)  # how long the import itself took
+    progress = models.PositiveSmallIntegerField(default=0)  # percent of the current step
+    progress_note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in self.WORKING

@@ -11,4 +11,5 @@ urlpatterns = [
     path("edit/", views.account_edit, name="account_edit"),
     path("locations/<int:pk>/", views.location_detail, name="location"),
     path("equipment/<int:pk>/", views.equipment_detail, name="equipment"),
+    path("invitation/<str:token>/", views.accept_invitation, name="invitation"),
 ]

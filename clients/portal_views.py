@@ -4,11 +4,14 @@ objects answer 404 whether they exist or not."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 
-from staff.permissions import client_required
+from staff.permissions import client_required, public
+from staff.security import no_store
 
+from . import invitations
 from .accounts import save_client
-from .forms import PortalClientForm
+from .forms import AcceptInvitationForm, PortalClientForm
 from .queries import (
     client_for_portal_user,
     equipment_for_portal_user,
@@ -60,3 +63,32 @@ def location_detail(request, pk: int):
 def equipment_detail(request, pk: int):
     device = equipment_for_portal_user(request.user, pk)
     return render(request, "clients/portal/equipment.html", {"device": device})
+
+
+@public
+@no_store
+@sensitive_post_parameters("password1", "password2")
+def accept_invitation(request, token: str):
+    """The invited person chooses a password; the login is created and linked to the client."""
+    try:
+        invitation = invitations.invitation_from_token(token)
+    except invitations.InvitationError as exc:
+        return render(request, "clients/portal/invitation_invalid.html", {"message": str(exc)})
+    form = AcceptInvitationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations.accept_invitation(
+                token=token, password=form.cleaned_data["password1"], request=request
+            )
+        except invitations.InvitationError as exc:
+            return render(
+                request,
+                "clients/portal/invitation_invalid.html",
+                {"message": str(exc)},
+                status=400,
+            )
+        messages.success(request, "Your login is ready. Log in with your email and password.")
+        return redirect("login")
+    return render(
+        request, "clients/portal/invitation.html", {"form": form, "invitation": invitation}
+    )

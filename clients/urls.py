@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.client_detail, name="client_detail"),
     path("<int:pk>/edit/", views.client_edit, name="client_edit"),
     path("<int:pk>/delete/", views.client_delete, name="client_delete"),
+    path("<int:pk>/portal-login/", views.portal_invite, name="portal_invite"),
     path("<int:pk>/locations/new/", views.location_create, name="location_create"),
     path("<int:pk>/interactions/", views.interaction_list, name="interaction_list"),
     path("<int:pk>/interactions/new/", views.interaction_create, name="interaction_create"),
@@ -38,5 +39,6 @@ urlpatterns = [
     path("import/", views.import_start, name="import_start"),
     path("import/template.csv", views.import_template, name="import_template"),
     path("import/<int:pk>/", views.import_preview, name="import_preview"),
+    path("import/<int:pk>/status/", views.import_status, name="import_status"),
     path("import/<int:pk>/commit/", views.import_commit, name="import_commit"),
 ]

@@ -4,13 +4,15 @@ CSV import and export. Thin: check permission, call one function, message, redir
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from staff.permissions import admin_required, workspace_required
 
-from . import crm, exporting, importing
+from . import crm, exporting, importing, invitations
 from .accounts import (
     RemovalOutcome,
     client_has_financial_records,
@@ -35,6 +37,7 @@ from .forms import (
     LocationForm,
     MoveForm,
     NewEquipmentForm,
+    PortalInviteForm,
     TaskFilterForm,
     TaskForm,
 )
@@ -125,6 +128,32 @@ def client_delete(request, pk: int):
         "clients/client_delete.html",
         {"client": client, "has_financial_records": client_has_financial_records(client)},
     )
+
+
+@workspace_required
+def portal_invite(request, pk: int):
+    """Link an existing client login, or email an invitation to create one."""
+    client = _get_client(pk)
+    form = PortalInviteForm(request.POST or None, initial={"email": client.email})
+    if request.method == "POST" and form.is_valid() and client.user_id is None:
+        email = form.cleaned_data["email"]
+        try:
+            outcome = invitations.link_or_invite(
+                client=client, email=email, by=request.user, request=request
+            )
+        except invitations.InvitationError as exc:
+            form.add_error(exc.field, str(exc))
+        else:
+            if outcome == "linked":
+                messages.success(request, f"The login {email} is now linked to this client.")
+            else:
+                messages.success(
+                    request,
+                    f"An invitation was sent to {email}; the link works for "
+                    f"{invitations.INVITATION_MAX_AGE.days} days.",
+                )
+            return redirect("clients:client_detail", client.pk)
+    return render(request, "clients/portal_invite.html", {"form": form, "client": client})
 
 
 # --- Locations and equipment --------------------------------------------------------------
@@ -439,25 +468,46 @@ def import_start(request):
     return render(request, "clients/import_start.html", {"form": form, "recent": recent})
 
 
+def _get_import(pk: int) -> ClientImport:
+    return get_object_or_404(ClientImport.objects.defer("content"), pk=pk)
+
+
 @workspace_required
 def import_preview(request, pk: int):
-    record = get_object_or_404(ClientImport.objects.defer("content"), pk=pk)
-    return render(request, "clients/import_preview.html", {"record": record})
+    return render(request, "clients/import_preview.html", {"record": _get_import(pk)})
+
+
+@workspace_required
+@never_cache
+def import_status(request, pk: int):
+    """What the preview page's progress bar polls while a large file is checked or imported."""
+    record = _get_import(pk)
+    return JsonResponse(
+        {
+            "status": record.status,
+            "status_label": record.get_status_display(),
+            "done": not record.is_working,
+            "percent": record.progress,
+            "note": record.progress_note,
+        }
+    )
 
 
 @workspace_required
 @require_POST
 def import_commit(request, pk: int):
-    record = get_object_or_404(ClientImport.objects.defer("content"), pk=pk)
+    record = _get_import(pk)
     if record.status == ClientImport.Status.INVALID:
         messages.error(request, "Fix the errors in the file and upload it again.")
         return redirect("clients:import_preview", record.pk)
-    record = importing.run_import(client_import=record)
+    record = importing.request_import(client_import=record)
     if record.status == ClientImport.Status.IMPORTED:
         messages.success(
             request,
             f"{record.client_count} clients and {record.location_count} locations were imported.",
         )
+    elif record.status == ClientImport.Status.IMPORTING:
+        messages.info(request, "The import has started; this page shows how far it got.")
     else:
         messages.error(request, "The file no longer imports cleanly; nothing was imported.")
     return redirect("clients:import_preview", record.pk)

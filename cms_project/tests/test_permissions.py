@@ -58,6 +58,7 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
             "interaction_list",
             "interaction_create",
             "client_task_create",
+            "portal_invite",
         )
     },
     **{
@@ -72,8 +73,10 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
     "clients:task_complete": lambda p: {"pk": sample_task(p).pk},
     "clients:import_preview": lambda p: {"pk": sample_import(p).pk},
     "clients:import_commit": lambda p: {"pk": sample_import(p).pk},
+    "clients:import_status": lambda p: {"pk": sample_import(p).pk},
     "clients_portal:location": lambda p: {"pk": sample_location(p).pk},
     "clients_portal:equipment": lambda p: {"pk": sample_equipment(p).pk},
+    "clients_portal:invitation": lambda p: {"token": _sample_invitation_token()},
     "messaging:delivery_detail": lambda p: {"pk": _sample_delivery().pk},
     "messaging:delivery_resend": lambda p: {"pk": _sample_delivery().pk},
     # services (staff)
@@ -137,6 +140,14 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
         for name in ("credit_note_detail", "credit_note_pdf")
     },
 }
+
+
+def _sample_invitation_token() -> str:
+    """A good invitation link, for a client with no login yet (the page shows its form)."""
+    from clients.invitations import make_token
+    from clients.tests.factories import ClientFactory
+
+    return make_token(client=ClientFactory(name="Invited Person"), email="invited@test.example")
 
 
 def _sample_invoice(user=None):

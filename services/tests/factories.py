@@ -16,7 +16,9 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Client
 
-    account_number = factory.Sequence(lambda n: f"T-{n:06d}")
+    account_number = factory.Sequence(
+        lambda n: f"S-{n:06d}"
+    )  # not T-: clients.tests.factories uses that
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"client{n}@test.example")
     status = Client.Status.ACTIVE
