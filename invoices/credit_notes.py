@@ -100,6 +100,9 @@ def _credit(
     action: str,
     request: HttpRequest | None,
 ) -> CreditNote:
+    from .allocation import apply_client_credit, lock_client
+
+    lock_client(invoice.client)  # client before invoice, as payments lock (no deadlocks)
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     before = snapshot(locked, CREDIT_AUDIT_FIELDS)
     if locked.is_draft:
@@ -183,6 +186,9 @@ def _credit(
         note=note.reason,
         request=request,
     )
+    if note.amount_to_credit > ZERO:
+        # The part that became client credit pays the client's other open invoices.
+        apply_client_credit(client=locked.client, by=created_by)
     _schedule_pdf(note.pk)
     return note
 
