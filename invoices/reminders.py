@@ -38,11 +38,6 @@ from staff.audit import record
 from .models import Invoice, Reminder
 from .sending import can_sms, portal_link
 
-AUDIT_ACTIONS = {
-    "reminder.send": "Sent a payment reminder",
-    "reminder.pause": "Paused payment reminders",
-    "reminder.resume": "Resumed payment reminders",
-}
 PURPOSE = "reminder"
 MANUAL_INTERVAL = timedelta(minutes=1)  # staff cannot send two by hand within a minute
 MAX_PAUSE_DAYS = 365

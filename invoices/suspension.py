@@ -31,10 +31,6 @@ from .allocation import lock_client
 from .models import Invoice, NonPaymentSuspension, Payment
 from .sending import can_sms
 
-AUDIT_ACTIONS = {
-    "collections.suspend": "Suspended services for non-payment",
-    "collections.restore": "Restored services after payment",
-}
 PURPOSE_SUSPENDED = "suspension"
 PURPOSE_RESTORED = "suspension-lifted"
 
@@ -125,7 +121,7 @@ def suspend_client(*, client_id: int, today: date, days: int) -> NonPaymentSuspe
     if not subscriptions:
         return None
     for subscription in subscriptions:
-        suspend_subscription(subscription=subscription)
+        suspend_subscription(subscription=subscription, note=f"non-payment: {days} days overdue")
     Subscription.objects.filter(pk__in=[s.pk for s in subscriptions]).update(
         suspended_for_nonpayment=True
     )
@@ -181,7 +177,11 @@ def lift_if_cleared(
     restored = []
     for subscription in subscriptions:
         if subscription.status == Subscription.Status.SUSPENDED:
-            resume_subscription(subscription=subscription)
+            resume_subscription(
+                subscription=subscription,
+                by=getattr(payment, "recorded_by", None),
+                note="non-payment suspension lifted: overdue balance cleared",
+            )
             restored.append(subscription)
     Subscription.objects.filter(pk__in=[s.pk for s in subscriptions]).update(
         suspended_for_nonpayment=False
