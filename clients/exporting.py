@@ -12,7 +12,8 @@ from django.db.models import Count, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from .importing import COLUMNS
+from . import ledger_hooks
+from .importing import COLUMNS, FIGURE_COLUMNS
 from .models import Equipment, ServiceLocation
 
 _NUMBER_LIKE = re.compile(r"^[+-]?[\d\s().-]+$")
@@ -83,15 +84,30 @@ CLIENT_FIELDS = [
 
 
 def client_rows(clients: QuerySet) -> Iterator[list]:
-    """Clients in the import format: one row per location (one row for a client without)."""
-    yield COLUMNS
+    """Clients in the import format: one row per location (one row for a client without),
+    then the ledger figures (balance, lifetime value), which the import ignores."""
+    figures = ledger_hooks.available()
+    fields = CLIENT_FIELDS + (FIGURE_FIELDS if figures else [])
+    yield COLUMNS + (FIGURE_COLUMNS if figures else [])
     rows = (
-        clients.order_by("account_number", "locations__label", "locations__id")
-        .values_list(*CLIENT_FIELDS)
+        ledger_hooks.with_figures(clients)
+        .order_by("account_number", "locations__label", "locations__id")
+        .values_list(*fields)
         .iterator(chunk_size=2000)
     )
     for row in rows:
-        yield [str(v) if k == "phone" and v else v for k, v in zip(CLIENT_FIELDS, row, strict=True)]
+        yield [_cell(k, v) for k, v in zip(fields, row, strict=True)]
+
+
+FIGURE_FIELDS = ["ledger_balance", "lifetime_value"]
+
+
+def _cell(field: str, value):
+    if field == "phone" and value:
+        return str(value)
+    if field in FIGURE_FIELDS:
+        return ledger_hooks.money(value)
+    return value
 
 
 LOCATION_HEADER = [

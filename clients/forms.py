@@ -178,6 +178,7 @@ class ClientSearchForm(forms.Form):
         label="Type", required=False, choices=[("", "Any type"), *Client.Segment.choices]
     )
     city = forms.CharField(label="City", required=False, max_length=100)
+    overdue = forms.BooleanField(label="Has overdue balance", required=False)
     sort = forms.ChoiceField(
         label="Sort by", required=False, choices=[(k, label) for k, (label, _) in SORTS.items()]
     )
@@ -191,6 +192,7 @@ class ClientSearchForm(forms.Form):
             status=data["status"],
             segment=data["segment"],
             city=data["city"],
+            overdue=data["overdue"],
             sort=data["sort"] or "name",
         )
 

@@ -65,6 +65,8 @@ LOCATION_COLUMNS = [
     "location_longitude",
 ]
 COLUMNS = CLIENT_COLUMNS + LOCATION_COLUMNS
+# Written by the export after the import columns; read-only figures, ignored by the import.
+FIGURE_COLUMNS = ["balance", "lifetime_value"]
 REQUIRED_COLUMNS = ("name",)
 BATCH = 2000
 PROGRESS_EVERY = 1000  # rows between two progress reports
@@ -296,7 +298,7 @@ def _read_header(plan: ImportPlan, header: list[str]) -> list[str] | None:
     columns = [re.sub(r"[\s-]+", "_", h.strip().lower()) for h in header]
     ok = True
     for column in columns:
-        if column not in COLUMNS:
+        if column not in COLUMNS and column not in FIGURE_COLUMNS:
             plan.error(1, column or "(blank)", "Unknown column; see the template for the columns.")
             ok = False
     for column in {c for c in columns if columns.count(c) > 1}:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from . import ledger_hooks
 from .accounts import format_account_number
 from .models import Client, Equipment, ServiceLocation
 from .validation import normalise_phone, normalise_serial
@@ -37,6 +38,7 @@ class ClientFilters:
     status: str = ""
     segment: str = ""
     city: str = ""
+    overdue: bool = False
     sort: str = DEFAULT_SORT
 
 
@@ -111,5 +113,7 @@ def search_clients(filters: ClientFilters) -> QuerySet:
             .union(ServiceLocation.objects.filter(city__iexact=city).values("client_id"))
         )
         clients = clients.filter(pk__in=in_city)
+    if filters.overdue:
+        clients = ledger_hooks.with_overdue_balance(clients)
     _, ordering = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
     return clients.order_by(*ordering)

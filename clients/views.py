@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from staff.permissions import admin_required, workspace_required
 
-from . import crm, exporting, importing, invitations
+from . import crm, exporting, importing, invitations, ledger_hooks
 from .accounts import (
     RemovalOutcome,
     client_has_financial_records,
@@ -68,7 +68,7 @@ def _get_task(pk: int) -> FollowUpTask:
 @workspace_required
 def client_list(request):
     search = ClientSearchForm(request.GET or None)
-    clients = search_clients(search.filters())
+    clients = ledger_hooks.with_figures(search_clients(search.filters()))
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -89,7 +89,7 @@ def client_create(request):
 
 @workspace_required
 def client_detail(request, pk: int):
-    client = _get_client(pk)
+    client = get_object_or_404(ledger_hooks.with_figures(Client.objects.all()), pk=pk)
     return render(
         request,
         "clients/client_detail.html",

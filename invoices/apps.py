@@ -21,4 +21,11 @@ class InvoicesConfig(AppConfig):
     audit_actions = AUDIT_ACTIONS
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects the signal receivers)
+        from clients import ledger_hooks
+
+        from . import ledger, receivers  # noqa: F401  (connects the signal receivers)
+
+        # The client list, export and page show these figures without importing this app.
+        ledger_hooks.register(
+            annotate=ledger.with_ledger_figures, overdue=ledger.with_overdue_balance
+        )

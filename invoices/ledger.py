@@ -10,9 +10,10 @@ length costs one query; the single-client functions use it too.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from clients.models import Client
@@ -116,3 +117,11 @@ def open_balance(client: Client) -> Decimal:
     """What the client's open invoices still ask for (before any unused credit)."""
     total = Invoice.objects.open().filter(client=client).aggregate(s=Sum("balance"))["s"]
     return _money(total)
+
+
+def with_overdue_balance(clients: QuerySet, today: date) -> QuerySet:
+    """Clients with an open invoice that still owes and whose due date has passed (one
+    EXISTS, answered by the partial index invoice_open_owing_idx on client, due_date)."""
+    return clients.filter(
+        Exists(Invoice.objects.overdue(today).filter(client=OuterRef("pk")).values("pk"))
+    )

@@ -1,0 +1,52 @@
+"""Money figures on the client list, export and page, provided by the app that owns invoices
+and payments.
+
+The clients app stands below invoices (GUIDE §3) and never imports it. The invoices app
+registers its functions here from its AppConfig.ready(): an annotator adding `ledger_balance`
+and `lifetime_value` to a client queryset (correlated subqueries: one query for any number of
+clients), and a filter keeping the clients with an overdue balance. Until something registers,
+lists show no figures and the overdue filter finds nobody.
+"""
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from cms_project.money import round_money
+
+Annotator = Callable[[QuerySet], QuerySet]
+OverdueFilter = Callable[[QuerySet, date], QuerySet]
+
+_annotate: Annotator | None = None
+_overdue: OverdueFilter | None = None
+
+
+def register(*, annotate: Annotator, overdue: OverdueFilter) -> None:
+    global _annotate, _overdue
+    _annotate, _overdue = annotate, overdue
+
+
+def available() -> bool:
+    return _annotate is not None
+
+
+def with_figures(clients: QuerySet) -> QuerySet:
+    """`clients` annotated with ledger_balance and lifetime_value (when a ledger exists)."""
+    return _annotate(clients) if _annotate else clients
+
+
+def with_overdue_balance(clients: QuerySet, today: date | None = None) -> QuerySet:
+    """Clients with an open invoice that still owes and whose due date has passed."""
+    if _overdue is None:
+        return clients.none()
+    return _overdue(clients, today or timezone.localdate())
+
+
+def money(value) -> Decimal | None:
+    """An annotated figure as Decimal to the cent (SQLite returns arithmetic as float)."""
+    if value is None:
+        return None
+    return round_money(Decimal(str(value)))
