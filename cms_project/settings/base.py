@@ -119,7 +119,10 @@ TEMPLATES = [
                 "cms_project.context_processors.company",
             ],
             # cms_project is not an app, so its template tags are registered by name.
-            "libraries": {"money": "cms_project.templatetags.money"},
+            "libraries": {
+                "money": "cms_project.templatetags.money",
+                "navigation": "cms_project.templatetags.navigation",
+            },
         },
     },
 ]
