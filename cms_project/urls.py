@@ -65,7 +65,8 @@ urlpatterns = [
     path("staff/settings/", include("cms_project.company.urls")),
     path("staff/clients/", include("clients.urls")),
     path("staff/services/", include("services.urls")),
-    path("staff/invoices/", include("invoices.urls")),
+    # The invoices namespace: staff pages under staff/invoices/, portal pay and statement.
+    path("", include("invoices.site_urls")),
     path("portal/", dashboard.portal_home, name="portal_home"),
     path("portal/account/", include("clients.portal_urls")),
     path("portal/services/", include("services.portal_urls")),

@@ -136,6 +136,15 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
         f"invoices_portal:{name}": lambda p: {"pk": _sample_credit_note(p["client"]).pk}
         for name in ("credit_note_detail", "credit_note_pdf")
     },
+    # Paying online: a checkout of Alice's; statements: Alice's account (staff pages).
+    **{
+        f"invoices:{name}": lambda p: {"public_id": _sample_checkout(p["client"]).public_id}
+        for name in ("portal_checkout", "portal_checkout_return", "portal_sandbox_pay")
+    },
+    **{
+        f"invoices:{name}": lambda p: {"pk": _sample_invoice(p["client"]).client_id}
+        for name in ("client_statement", "client_statement_pdf", "client_statement_csv")
+    },
 }
 
 
@@ -146,6 +155,23 @@ def _sample_invoice(user=None):
 
     client = Client.objects.filter(user=user).first() if user else None
     return issued_invoice(client=client or SubscriberFactory(user=user))
+
+
+def _sample_checkout(user):
+    """A pending sandbox checkout of `user`'s client account, for one of their invoices."""
+    from decimal import Decimal
+
+    from invoices.models import OnlineCheckout
+
+    invoice = _sample_invoice(user)
+    return OnlineCheckout.objects.create(
+        client=invoice.client,
+        provider="sandbox",
+        session_id=f"sbx_sample_{invoice.pk}",
+        amount=Decimal("1.00"),
+        currency="USD",
+        allocations=[{"invoice_id": invoice.pk, "number": invoice.number, "amount": "1.00"}],
+    )
 
 
 def _sample_credit_note(user=None):
