@@ -29,10 +29,6 @@ from .models import Invoice, OnlineCheckout, Payment, PaymentMethod
 from .providers import PaidSession, ProviderError, get_provider
 from .providers import sandbox as sandbox_cards
 
-AUDIT_ACTIONS = {
-    "checkout.start": "Started an online payment",
-    "checkout.failed": "Online payment declined",
-}
 CHECKOUT_LIMIT = 50  # invoices in one payment: a page of them, not the whole history
 
 

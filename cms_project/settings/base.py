@@ -311,6 +311,13 @@ CELERY_BEAT_SCHEDULE["invoices-monthly-billing-run"] = {
     "schedule": crontab(minute=0, hour=6, day_of_month=1),
 }
 
+# Collections: payment reminders due today, then suspensions for non-payment, at 08:00 company
+# time (CELERY_TIMEZONE follows TIME_ZONE). Running it twice sends nothing twice.
+CELERY_BEAT_SCHEDULE["invoices-daily-collections"] = {
+    "task": "invoices.tasks.collections_daily_task",
+    "schedule": crontab(minute=0, hour=8),
+}
+
 # --- Online payments: Stripe, or the sandbox provider (invoices/providers/) ------------------
 STRIPE_VARIABLES = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
 

@@ -173,7 +173,7 @@ def test_statement_queries_do_not_grow_with_history(django_assert_max_num_querie
     history(client)
     with django_assert_max_num_queries(7):
         build_statement(client=client)
-    for n in range(10):
+    for _ in range(10):
         invoice_on(client, date(2026, 11, 2), date(2026, 11, 17), line(unit_price="1.00"))
         pay(client, "1.00", date(2026, 11, 3))
     with django_assert_max_num_queries(7):
