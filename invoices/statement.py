@@ -156,7 +156,7 @@ class Statement:
             return f"from {self.start:%b %-d, %Y}"
         if self.end:
             return f"up to {self.end:%b %-d, %Y}"
-        return "all activity"
+        return "all dates"
 
 
 def _raw_entries(client: Client) -> list[tuple]:
