@@ -92,7 +92,13 @@ def tax_summary(lines: Iterable[TaxableLine]) -> list[TaxGroup]:
 
 def totals(lines: Iterable[TaxableLine]) -> Totals:
     """(net, tax, total) of a document, with total = net + tax."""
-    groups = tax_summary(lines)
+    return totals_of_groups(tax_summary(lines))
+
+
+def totals_of_groups(groups: Iterable[TaxGroup]) -> Totals:
+    """(net, tax, total) from a `tax_summary` already at hand (the billing run computes it
+    once per invoice and needs both)."""
+    groups = list(groups)
     net = sum((group.net for group in groups), ZERO)
     tax = sum((group.tax for group in groups), ZERO)
     return Totals(net=net, tax=tax, total=net + tax)
