@@ -36,6 +36,8 @@ class Client(models.Model):
     segment = models.CharField(max_length=12, choices=Segment.choices, default=Segment.RESIDENTIAL)
     signup_date = models.DateField()
     last_payment_date = models.DateField(null=True, blank=True)  # kept current by payments
+    # A promise to pay: no reminder to this client before this date.
+    reminders_paused_until = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
     consent_email_marketing = models.BooleanField(default=False)
     consent_email_marketing_at = models.DateTimeField(null=True, blank=True)

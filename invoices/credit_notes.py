@@ -71,6 +71,9 @@ def create_credit_note(
 ) -> CreditNote:
     """Credit lines of an issued invoice: `line_ids` None = every remaining line (full credit).
     Raises InvoiceError when there is nothing (left) to credit or a line is not creditable."""
+    from .allocation import apply_client_credit, lock_client
+
+    lock_client(invoice.client)  # client before invoice, as payments lock (no deadlocks)
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if locked.is_draft:
         raise InvoiceError("A draft has nothing to credit: edit or delete it instead.")
@@ -141,6 +144,9 @@ def create_credit_note(
     elif balance - note.amount_applied <= ZERO:
         locked.status = Invoice.Status.PAID
     locked.save(update_fields=["amount_credited", "credited_total", "status"])
+    if note.amount_to_credit > ZERO:
+        # The part that became client credit pays the client's other open invoices.
+        apply_client_credit(client=locked.client, by=created_by)
     _schedule_pdf(note.pk)
     return note
 

@@ -142,6 +142,10 @@ def issue_invoice(
 ) -> Invoice:
     """Issue a draft. Raises InvoiceError if it is not a draft or has no lines.
     `notify`: also send it to the client per their preferences (email, SMS) after commit."""
+    from .allocation import apply_client_credit, lock_client
+
+    # The client first, then the invoice: the order payments lock in (no deadlocks).
+    lock_client(invoice.client)
     locked = Invoice.objects.select_for_update().select_related("client").get(pk=invoice.pk)
     if not locked.is_draft:
         raise InvoiceError(f"Invoice {locked.number} is already issued.")
@@ -161,6 +165,9 @@ def issue_invoice(
         issued_by=issued_by,
     )
     locked.save()
+    # Credit the client holds (an overpayment, a credit note) pays the new invoice at once.
+    if apply_client_credit(client=locked.client, by=issued_by):
+        locked.refresh_from_db()
     schedule_pdf(locked.pk)
     if notify:
         from .sending import notify_client

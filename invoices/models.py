@@ -89,7 +89,14 @@ class Invoice(models.Model):
 
     # Fields that change after issue: payments, credit notes, and the PDF being rendered.
     MUTABLE_WHEN_ISSUED = frozenset(
-        {"status", "amount_paid", "amount_credited", "credited_total", "pdf_rendered_at"}
+        {
+            "status",
+            "amount_paid",
+            "amount_credited",
+            "credited_total",
+            "pdf_rendered_at",
+            "reminders_paused_until",
+        }
     )
 
     client = models.ForeignKey(
@@ -145,6 +152,8 @@ class Invoice(models.Model):
     # Unguessable storage name, chosen at issue; the file is rendered after commit.
     pdf_path = models.CharField(max_length=255, blank=True)
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+    # A promise to pay: no reminder for this invoice before this date.
+    reminders_paused_until = models.DateField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -349,7 +358,7 @@ class CreditNote(models.Model):
     Created issued (there are no draft credit notes) and never changed afterwards, except
     for its PDF being rendered."""
 
-    MUTABLE = frozenset({"pdf_rendered_at"})
+    MUTABLE = frozenset({"pdf_rendered_at", "credit_used"})
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
     client = models.ForeignKey(
@@ -377,6 +386,8 @@ class CreditNote(models.Model):
     # How the total was used: first to reduce the invoice's balance, the rest is client credit.
     amount_applied = models.DecimalField(**MONEY, default=ZERO)
     amount_to_credit = models.DecimalField(**MONEY, default=ZERO)
+    # How much of amount_to_credit has since been applied to other invoices (allocation.py).
+    credit_used = models.DecimalField(**MONEY, default=ZERO)
 
     pdf_path = models.CharField(max_length=255, blank=True)
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
@@ -391,6 +402,10 @@ class CreditNote(models.Model):
             models.CheckConstraint(
                 condition=Q(amount_applied__gte=0) & Q(amount_to_credit__gte=0),
                 name="credit_note_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_used__gte=0) & Q(credit_used__lte=F("amount_to_credit")),
+                name="credit_note_credit_used_within_credit",
             ),
         ]
 
@@ -523,3 +538,184 @@ class BillingRunError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id}: {self.message[:60]}"
+
+
+# --- Payments --------------------------------------------------------------------------------
+class LedgerEntryError(Exception):
+    """Something tried to change or delete a payment, allocation or refund: the ledger is
+    append-only. Corrections are new entries (a refund, a reversal)."""
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Cash"
+    CHECK = "check", "Check"
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    CARD_ONLINE = "card_online", "Card (online)"
+
+
+class Payment(models.Model):
+    """Money received from a client. Its amount is split into allocations to invoices; what
+    is not allocated (nor refunded) is client credit, applied to the next invoices."""
+
+    # Only these change after the payment is recorded: allocation, refunds, the receipt.
+    MUTABLE = frozenset(
+        {"amount_allocated", "amount_refunded", "receipt_path", "receipt_rendered_at"}
+    )
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="payments")
+    number = models.CharField(max_length=32, unique=True)  # RCT-2026-000001, gapless
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    received_on = models.DateField()
+    method = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    reference = models.CharField(max_length=100, blank=True, help_text="Check number, transfer id…")
+    notes = models.TextField(blank=True)
+    # Online payments: the provider's own id; with the unique constraint below it makes a
+    # replayed webhook or a redirect racing the webhook record one payment, not two.
+    provider = models.CharField(max_length=20, blank=True)
+    provider_reference = models.CharField(max_length=255, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)  # never more: no card numbers
+    amount_allocated = models.DecimalField(**MONEY, default=ZERO)
+    amount_refunded = models.DecimalField(**MONEY, default=ZERO)
+    unallocated = models.GeneratedField(
+        expression=F("amount") - F("amount_allocated") - F("amount_refunded"),
+        output_field=models.DecimalField(**MONEY),
+        db_persist=True,
+    )
+    receipt_path = models.CharField(max_length=255, blank=True)
+    receipt_rendered_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "received_on"]),
+            models.Index(fields=["received_on", "id"], name="payment_received_id_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_allocated__gte=0)
+                & Q(amount_refunded__gte=0)
+                # Half a cent of slack: SQLite adds decimals as floats (0.01 + 96.84 is
+                # 96.85000000000001); amounts are whole cents, so on PostgreSQL it is exact.
+                & Q(amount__gt=F("amount_allocated") + F("amount_refunded") - Decimal("0.005")),
+                name="payment_allocated_within_amount",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"],
+                condition=~Q(provider_reference=""),
+                name="payment_provider_reference_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs):
+        if self.pk and not self._state.adding:
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or not set(update_fields) <= self.MUTABLE:
+                raise LedgerEntryError(
+                    f"Payment {self.number} cannot be changed; record a refund or a reversal."
+                )
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("invoices:payment_detail", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        raise LedgerEntryError(f"Payment {self.number} can never be deleted; reverse it.")
+
+    @property
+    def is_reversed(self) -> bool:
+        return any(r.kind == Refund.Kind.REVERSAL for r in self.refunds.all())
+
+    @property
+    def receipt_filename(self) -> str:
+        return f"{self.number}.pdf"
+
+
+class Allocation(models.Model):
+    """Part of a payment (or of a credit note's credit) applied to one invoice. A reversal
+    adds a negative row; rows are never edited or deleted."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+    )
+    credit_note = models.ForeignKey(
+        CreditNote, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+    )
+    amount = models.DecimalField(**MONEY)
+    reversal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["invoice", "payment"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(payment__isnull=False) & Q(credit_note__isnull=True))
+                | (Q(payment__isnull=True) & Q(credit_note__isnull=False)),
+                name="allocation_from_payment_xor_credit_note",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) | (Q(reversal=True) & Q(amount__lt=0)),
+                name="allocation_positive_unless_reversal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} to invoice #{self.invoice_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk and not self._state.adding:
+            raise LedgerEntryError("Allocations cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerEntryError("Allocations can never be deleted.")
+
+
+class Refund(models.Model):
+    """Money going back out: a refund of a payment's unused credit, or the reversal of a
+    payment recorded by mistake (bounced check, wrong client)."""
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", "Refund"
+        REVERSAL = "reversal", "Reversal"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(**MONEY)
+    refunded_on = models.DateField()
+    reason = models.CharField(max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.UniqueConstraint(
+                fields=["payment"], condition=Q(kind="reversal"), name="refund_one_reversal"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.amount} ({self.payment})"
+
+    def save(self, *args, **kwargs):
+        if self.pk and not self._state.adding:
+            raise LedgerEntryError("Refunds cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerEntryError("Refunds can never be deleted.")

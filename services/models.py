@@ -167,6 +167,9 @@ class Subscription(models.Model):
         related_name="rental_subscriptions",
         help_text="For equipment rentals: the piece of equipment rented.",
     )
+    # Suspended by collections for an overdue balance (not by staff): a payment that clears
+    # the overdue balance lifts exactly these suspensions, and no others.
+    suspended_for_nonpayment = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
