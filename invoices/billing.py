@@ -44,6 +44,7 @@ from django.utils import timezone
 from clients.models import Client
 from cms_project.company.models import CompanySettings, get_company
 from cms_project.money import (
+    CENT,
     ZERO,
     TaxGroup,
     Totals,
@@ -63,7 +64,7 @@ from .issuing import (
     location_text,
     schedule_pdfs,
 )
-from .models import BillingRun, BillingRunError, Invoice, InvoiceLine
+from .models import BillingRun, BillingRunError, CreditNote, Invoice, InvoiceLine, Payment
 from .numbering import take_numbers
 
 logger = logging.getLogger(__name__)
@@ -371,10 +372,41 @@ def _write_with_orm(invoices: list[dict], lines: list[list[dict]]) -> list[int]:
     return [invoice.pk for invoice in made]
 
 
+def clients_with_credit(client_ids: list[int]) -> list[int]:
+    """Which of these clients hold unused credit (a credit note's or a payment's): one query."""
+    notes = CreditNote.objects.filter(
+        client_id=OuterRef("pk"), amount_to_credit__gt=F("credit_used")
+    )
+    payments = Payment.objects.filter(client_id=OuterRef("pk"), unallocated__gte=CENT)
+    return list(
+        Client.objects.filter(pk__in=client_ids)
+        .filter(Exists(notes) | Exists(payments))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def after_batch_issued(*, invoice_ids: list[int], client_ids: list[int]) -> None:
-    """Called inside each batch's transaction, once its invoices are issued (not for drafts):
-    the place for what must happen with the issue, atomically (applying client credit).
-    Anything sent from here must be enqueued with `transaction.on_commit`."""
+    """Called inside each batch's transaction, once its invoices are issued (not for drafts),
+    with the batch's clients locked: what must happen with the issue, atomically. Credit the
+    client holds pays the new invoice at once, as when an invoice is issued by hand
+    (`issuing.issue_invoice`). Anything sent from here must be enqueued on commit."""
+    from .allocation import apply_client_credit
+
+    for client_id in clients_with_credit(client_ids):
+        apply_client_credit(client=Client(pk=client_id))
+
+
+def _lock_clients(client_ids: list[int]) -> None:
+    """Lock the batch's clients in key order, before the counter: the order in which
+    `issue_invoice` and payments lock (client, then counter or invoices), so a run never
+    deadlocks with them; a payment arriving meanwhile waits and then sees the new invoice."""
+    list(
+        Client.objects.select_for_update()
+        .filter(pk__in=client_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _after_commit(ctx: RunContext, invoice_ids: list[int]) -> None:
@@ -395,7 +427,9 @@ def _insert_batch(ctx: RunContext, prepared: list[PreparedInvoice]) -> list[Crea
     now = timezone.now()
     invoices = [_invoice_values(ctx, p, now) for p in prepared]
     lines = [_line_values(p.lines) for p in prepared]
+    client_ids = [p.client.pk for p in prepared]
     if ctx.issue:
+        _lock_clients(client_ids)
         # Taken last, so the counter row stays locked only for the writes and the commit.
         numbers = take_numbers(
             series=ctx.company.invoice_prefix, year=ctx.issue_date.year, count=len(prepared)
@@ -407,7 +441,7 @@ def _insert_batch(ctx: RunContext, prepared: list[PreparedInvoice]) -> list[Crea
     else:
         ids = _write_with_orm(invoices, lines)
     if ctx.issue:
-        after_batch_issued(invoice_ids=ids, client_ids=[p.client.pk for p in prepared])
+        after_batch_issued(invoice_ids=ids, client_ids=client_ids)
     _after_commit(ctx, ids)
     return [
         CreatedInvoice(pk=pk, client_id=p.client.pk, total=p.total)

@@ -388,6 +388,50 @@ def test_the_batch_pdf_task_skips_invoices_already_rendered_so_a_retry_resumes()
     assert Invoice.objects.get(pk=second.pk).pdf_rendered_at is not None
 
 
+# --- Client credit --------------------------------------------------------------------------
+def test_credit_the_client_holds_pays_the_run_invoice_in_the_same_transaction():
+    from ..allocation import record_payment
+    from ..credit_notes import create_credit_note
+    from ..ledger import client_credit
+    from ..models import PaymentMethod
+    from .factories import issued_invoice, line
+
+    clients = varied_clients(4)
+    rich, noted, plain = clients[0], clients[1], clients[2]
+    payment = record_payment(
+        client=rich, amount=D("500.00"), method=PaymentMethod.CASH, received_on=date.today()
+    )  # no open invoice: all of it is credit
+    earlier = issued_invoice(client=noted, lines=[line(unit_price="20.00")])
+    record_payment(
+        client=noted, amount=D("20.00"), method=PaymentMethod.CASH, received_on=date.today()
+    )
+    create_credit_note(invoice=Invoice.objects.get(pk=earlier.pk), reason="Outage")  # 20.00
+    assert (client_credit(rich), client_credit(noted)) == (D("500.00"), D("20.00"))
+
+    bill()
+
+    period = {"period_year": 2026, "period_month": 11}
+    paid = Invoice.objects.get(client=rich, **period)
+    assert (paid.amount_paid, paid.balance, paid.status) == (paid.total, D("0.00"), "paid")
+    payment.refresh_from_db()
+    assert payment.unallocated == D("500.00") - paid.total
+    partly = Invoice.objects.get(client=noted, **period)
+    assert partly.amount_paid == D("20.00") and partly.status == "partially_paid"
+    assert partly.balance == partly.total - D("20.00")
+    assert client_credit(noted) == D("0.00")
+    untouched = Invoice.objects.get(client=plain, **period)
+    assert (untouched.amount_paid, untouched.status) == (D("0.00"), "issued")
+
+
+def test_finding_the_batchs_clients_with_credit_is_one_query():
+    from django.test.utils import CaptureQueriesContext
+
+    clients = varied_clients(3)
+    with CaptureQueriesContext(connection) as queries:
+        billing.after_batch_issued(invoice_ids=[], client_ids=[c.pk for c in clients])
+    assert len(queries.captured_queries) == 1
+
+
 # --- Two runs at once (PostgreSQL, real threads) ---------------------------------------------
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
@@ -420,3 +464,34 @@ def test_two_runs_at_once_in_big_batches_bill_each_client_once_with_dense_number
     # 135 full months and 15 of 15/30 days, at 8.25 % tax per invoice.
     assert sum(r.total_billed for r in runs) == 135 * D("64.95") + 15 * D("32.48")
     assert sum(len(i.lines.all()) for i in invoices.prefetch_related("lines")) == 150
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_run_and_manual_issues_for_the_same_clients_at_once_never_deadlock(monkeypatch):
+    # (Without the run locking its clients before the counter, this deadlocks.)
+    monkeypatch.setattr("invoices.issuing.schedule_pdf", lambda invoice_id: None)
+    from ..issuing import issue_invoice
+    from .factories import draft_invoice
+    from .test_concurrency import run_in_threads
+
+    get_company()
+    fiber = ServiceFactory(name="Fiber 1 Gig", price=D("60.00"), tax_rate=D("0"))
+    locations = [SubscriberLocationFactory() for _ in range(30)]
+    for location in locations:
+        SubscriptionFactory(service=fiber, location=location, start_date=date(2024, 1, 1))
+    # Staff issue manual invoices to clients the run is billing (reverse order: worst case).
+    drafts = [draft_invoice(client=loc.client).pk for loc in reversed(locations[::3])]
+
+    def work(kind, pk):
+        if kind == "run":
+            return bill(render_pdfs=False)
+        return issue_invoice(invoice=Invoice.objects.get(pk=pk))
+
+    results, errors = run_in_threads(work, [("run", None)] + [("issue", pk) for pk in drafts])
+    assert errors == []
+    run = next(r for r in results if not isinstance(r, Invoice))
+    assert (run.created_count, run.error_count) == (30, 0)
+    assert sorted(Invoice.objects.values_list("number", flat=True)) == [
+        f"INV-{YEAR}-{n:06d}" for n in range(1, 41)
+    ]
