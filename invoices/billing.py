@@ -35,10 +35,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from operator import itemgetter
 from types import SimpleNamespace
 
 from django.db import IntegrityError, OperationalError, connection, models, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -307,14 +309,15 @@ def _line_values(lines: list[BillLine]) -> list[dict]:
 
 
 @cache
-def _copy_columns(model: type[models.Model]) -> tuple[tuple[str, object, bool], ...]:
-    """(attname, default, is JSON) of every column COPY writes, primary key excepted. Columns
-    the run does not set get the model's default, so a field added later cannot break COPY;
-    generated columns are left to the database."""
-    return tuple(
-        (f.attname, f.get_default(), isinstance(f, models.JSONField))
-        for f in model._meta.concrete_fields
-        if not f.primary_key and not f.generated
+def _copy_columns(model: type[models.Model]) -> tuple[tuple[str, ...], dict, tuple[str, ...]]:
+    """(attnames, defaults, JSON attnames) of the columns COPY writes, primary key excepted.
+    Columns the run does not set get the model's default, so a field added later cannot break
+    COPY; generated columns are left to the database."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
+    return (
+        tuple(f.attname for f in fields),
+        {f.attname: f.get_default() for f in fields},
+        tuple(f.attname for f in fields if isinstance(f, models.JSONField)),
     )
 
 
@@ -322,19 +325,19 @@ def _copy_rows(
     cursor, model: type[models.Model], rows: Iterable[dict], *, ids: list[int] | None = None
 ) -> None:
     """One `COPY … FROM STDIN` of `rows` (dicts by attname) into the model's table."""
-    columns = _copy_columns(model)
+    attnames, defaults, json_attnames = _copy_columns(model)
     quote = connection.ops.quote_name
-    names = [quote(attname) for attname, _, _ in columns]
+    names = [quote(model._meta.get_field(attname).column) for attname in attnames]
     if ids is not None:
         names.insert(0, quote(model._meta.pk.column))
+    values_of = itemgetter(*attnames)
     sql = f"COPY {quote(model._meta.db_table)} ({', '.join(names)}) FROM STDIN"
     with cursor.copy(sql) as copy:
         for index, values in enumerate(rows):
-            row = [] if ids is None else [ids[index]]
-            for attname, default, is_json in columns:
-                value = values.get(attname, default)
-                row.append(json.dumps(value) if is_json else value)
-            copy.write_row(row)
+            row = {**defaults, **values}
+            for attname in json_attnames:
+                row[attname] = json.dumps(row[attname])
+            copy.write_row(values_of(row) if ids is None else (ids[index], *values_of(row)))
 
 
 def _write_postgresql(invoices: list[dict], lines: list[list[dict]]) -> list[int]:
@@ -374,6 +377,16 @@ def _write_with_orm(invoices: list[dict], lines: list[list[dict]]) -> list[int]:
     return [invoice.pk for invoice in made]
 
 
+def _client_among(client_ids: list[int]) -> Q | RawSQL:
+    """A filter on clients' primary keys. On PostgreSQL, one array parameter: psycopg spends
+    ~7 ms of CPU parsing a query with a 1,000-placeholder IN list, per query and batch."""
+    if connection.vendor != "postgresql":
+        return Q(pk__in=client_ids)
+    quote = connection.ops.quote_name
+    column = f"{quote(Client._meta.db_table)}.{quote(Client._meta.pk.column)}"
+    return RawSQL(f"{column} = ANY(%s)", (list(client_ids),), output_field=BooleanField())
+
+
 def clients_with_credit(client_ids: list[int]) -> list[int]:
     """Which of these clients hold unused credit (a credit note's or a payment's): one query."""
     notes = CreditNote.objects.filter(
@@ -381,7 +394,7 @@ def clients_with_credit(client_ids: list[int]) -> list[int]:
     )
     payments = Payment.objects.filter(client_id=OuterRef("pk"), unallocated__gte=CENT)
     return list(
-        Client.objects.filter(pk__in=client_ids)
+        Client.objects.filter(_client_among(client_ids))
         .filter(Exists(notes) | Exists(payments))
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -405,7 +418,7 @@ def _lock_clients(client_ids: list[int]) -> None:
     deadlocks with them; a payment arriving meanwhile waits and then sees the new invoice."""
     list(
         Client.objects.select_for_update()
-        .filter(pk__in=client_ids)
+        .filter(_client_among(client_ids))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -479,16 +492,20 @@ def _service(ctx: RunContext, service_id: int) -> Service:
 
 
 def _subscriptions_by_client(ctx: RunContext, client_ids: list[int]) -> dict[int, list]:
-    """The billable subscriptions of the batch's clients, as plain rows: one query."""
+    """The billable subscriptions of the batch's clients (ascending ids), as plain rows: one
+    query over the batch's range of client ids (cheaper than a 1,000-item IN list)."""
     by_client: dict[int, list[SubscriptionRow]] = defaultdict(list)
     locations: dict[int, LocationRow] = {}
+    wanted = set(client_ids)
     rows = (
         billable_subscriptions(year=ctx.year, month=ctx.month)
-        .filter(location__client_id__in=client_ids)
+        .filter(location__client__gte=client_ids[0], location__client__lte=client_ids[-1])
         .order_by("pk")
         .values_list(*SUBSCRIPTION_FIELDS)
     )
     for pk, service_id, quantity, start, end, agreed, until, loc_id, client_id, *place in rows:
+        if client_id not in wanted:
+            continue  # billed already, or not to bill: in the range but not in the batch
         subscription = SubscriptionRow()
         subscription.pk, subscription.service_id = pk, service_id
         subscription.quantity, subscription.start_date, subscription.end_date = quantity, start, end
@@ -506,17 +523,21 @@ def _subscriptions_by_client(ctx: RunContext, client_ids: list[int]) -> dict[int
 
 def bill_batch(ctx: RunContext, clients: list[ClientRow]) -> BatchOutcome:
     outcome = BatchOutcome()
+    if not clients:
+        return outcome
+    # Clients come in ascending ids: a range, not a 1,000-item IN list.
     already = set(
         Invoice.objects.filter(
-            client_id__in=[client.pk for client in clients],
+            client__gte=clients[0].pk,
+            client__lte=clients[-1].pk,
             source=Invoice.Source.BILLING_RUN,
             period_year=ctx.year,
             period_month=ctx.month,
         ).values_list("client_id", flat=True)
     )
     outcome.processed = len(clients)
-    outcome.skipped = len(already)
     todo = [client for client in clients if client.pk not in already]
+    outcome.skipped = len(clients) - len(todo)
     if not todo:
         return outcome
     by_client = _subscriptions_by_client(ctx, [client.pk for client in todo])
