@@ -160,11 +160,11 @@ class Command(BaseCommand):
 
         before = rss_mb()
         load = os.getloadavg()[0]
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         run = run_billing(
             year=PERIOD[0], month=PERIOD[1], notify=False, render_pdfs=False, progress=progress
         )
-        elapsed = time.monotonic() - started
+        elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
         invoices = run.created_count
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # fresh statistics for the counts below
@@ -174,6 +174,7 @@ class Command(BaseCommand):
         quarter = next((rss for done, rss in samples if done >= run.clients_total / 4), before)
         result = {
             "seconds": elapsed,
+            "cpu": cpu,
             "clients": run.clients_total,
             "invoices": invoices,
             "lines": lines,
@@ -306,7 +307,8 @@ class Command(BaseCommand):
                 "|---|---|---|",
                 f"| billing run, {billing['clients']:,} clients → {billing['invoices']:,} "
                 f"invoices, {billing['lines']:,} lines | {billing['seconds']:.1f} s "
-                f"({rate:,.0f} invoices/s), {billing['errors']} errors; load average "
+                f"({rate:,.0f} invoices/s; {billing['cpu']:.1f} s of CPU in the run's own "
+                f"process), {billing['errors']} errors; load average "
                 f"{billing['load'][0]:.1f} → {billing['load'][1]:.1f} on {os.cpu_count()} CPUs "
                 "| under 30 s |",
                 f"| memory during the run (RSS) | {billing['rss_before']:.0f} MB before, "
