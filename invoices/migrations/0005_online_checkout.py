@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clients', '0006_payments_core'),
-        ('invoices', '0003_collections'),
+        ('invoices', '0004_invoice_list_order'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
