@@ -152,8 +152,11 @@ def test_password_change_checks_strength_and_keeps_the_user_logged_in(login, sta
     assert client.get(reverse("workspace_home")).status_code == 200
 
 
-def test_password_reset_emails_a_working_link(client, alice_user):
-    response = client.post(reverse("password_reset"), {"email": alice_user.email})
+def test_password_reset_emails_a_working_link(
+    client, alice_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the queued email is sent
+        response = client.post(reverse("password_reset"), {"email": alice_user.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     link = re.search(r"https?://[^/]+(/accounts/password/reset/\S+/)", mail.outbox[0].body).group(1)
