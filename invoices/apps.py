@@ -8,9 +8,17 @@ AUDIT_ACTIONS = {
     "invoice.void": "Voided an invoice (full credit note)",
     "invoice.credit_note": "Issued a credit note",
     "billing_run.start": "Started a billing run",
+    "reminder.send": "Sent a payment reminder",
+    "reminder.pause": "Paused payment reminders",
+    "reminder.resume": "Resumed payment reminders",
+    "collections.suspend": "Suspended services for non-payment",
+    "collections.restore": "Restored services after payment",
 }
 
 
 class InvoicesConfig(AppConfig):
     name = "invoices"
     audit_actions = AUDIT_ACTIONS
+
+    def ready(self):
+        from . import receivers  # noqa: F401  (connects the signal receivers)

@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     # Client self sign-up: above staff and clients (it creates both a user and a client).
     "cms_project.signup",
     "cms_project.dashboard",
+    # make bench (no models, no URLs in production: its floor view has its own URLconf).
+    "cms_project.benchmarks",
 ]
 
 MIDDLEWARE = [
@@ -117,7 +119,10 @@ TEMPLATES = [
                 "cms_project.context_processors.company",
             ],
             # cms_project is not an app, so its template tags are registered by name.
-            "libraries": {"money": "cms_project.templatetags.money"},
+            "libraries": {
+                "money": "cms_project.templatetags.money",
+                "navigation": "cms_project.templatetags.navigation",
+            },
         },
     },
 ]
@@ -318,6 +323,13 @@ CELERY_BEAT_SCHEDULE["messaging-requeue-stale-deliveries"] = {
 CELERY_BEAT_SCHEDULE["invoices-monthly-billing-run"] = {
     "task": "invoices.tasks.monthly_billing_task",
     "schedule": crontab(minute=0, hour=6, day_of_month=1),
+}
+
+# Collections: payment reminders due today, then suspensions for non-payment, at 08:00 company
+# time (CELERY_TIMEZONE follows TIME_ZONE). Running it twice sends nothing twice.
+CELERY_BEAT_SCHEDULE["invoices-daily-collections"] = {
+    "task": "invoices.tasks.collections_daily_task",
+    "schedule": crontab(minute=0, hour=8),
 }
 
 # --- Security (strict by default; production.py adds the HTTPS-only parts) -----------------
