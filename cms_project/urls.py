@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from staff import login_views
+from staff.mail import QueuedPasswordResetForm
 from staff.permissions import login_required_any_role, public
 from staff.urls import account_urlpatterns
 
@@ -30,6 +31,8 @@ account_patterns = [
         "password/reset/",
         public(
             auth_views.PasswordResetView.as_view(
+                # Queued in the delivery log (retried, hidden there: the link is a secret).
+                form_class=QueuedPasswordResetForm,
                 email_template_name="registration/password_reset_email.txt",
                 subject_template_name="registration/password_reset_subject.txt",
             )

@@ -301,9 +301,18 @@ MESSAGING_RETRY_BASE_SECONDS = env_typed("MESSAGING_RETRY_BASE_SECONDS", env.int
 MESSAGING_RETRY_MAX_SECONDS = env_typed("MESSAGING_RETRY_MAX_SECONDS", env.int, 60 * 60)
 # Pending deliveries not picked up this long after they were due are enqueued again.
 MESSAGING_REQUEUE_AFTER_MINUTES = env_typed("MESSAGING_REQUEUE_AFTER_MINUTES", env.int, 5)
-# Deliveries with these purposes carry secrets (one-time codes): their text is hidden in the
-# staff log and they are never re-sent.
-MESSAGING_SENSITIVE_PURPOSES = ("2fa", "otp", "verification", "password-reset")
+# Deliveries with these purposes carry secrets (one-time codes, links that reset a password,
+# verify an address or confirm an email change): their text is hidden in the staff log and
+# they are never re-sent (ask for a new one instead). See staff/mail.py.
+MESSAGING_SENSITIVE_PURPOSES = (
+    "2fa",
+    "otp",
+    "verification",
+    "password-reset",
+    "password-link",
+    "signup-existing",
+    "email-change",
+)
 # How long a worker may take to send one message before another may try it.
 MESSAGING_CLAIM_SECONDS = 5 * 60
 CELERY_BEAT_SCHEDULE["messaging-requeue-stale-deliveries"] = {

@@ -39,6 +39,12 @@ def _alice_subscription(p):
     )
 
 
+def _email_change_token(p) -> str:
+    from staff.account_changes import email_change_token
+
+    return email_change_token(user=p["client"], new_email="alice.new@test.example")
+
+
 # url name -> function(personas) -> kwargs. Objects are chosen so that the allowed roles may
 # see them (a client's own object for client pages, a staff account for team pages).
 SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
@@ -47,6 +53,8 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
     "staff:team_reactivate": lambda p: {"pk": p["staff"].pk},
     "staff:team_password_link": lambda p: {"pk": p["staff"].pk},
     "password_reset_confirm": lambda p: {"uidb64": "MQ", "token": "set-password"},
+    # A valid link (Alice to a new address): the page then shows its confirmation form.
+    "accounts:email_confirm": lambda p: {"token": _email_change_token(p)},
     # clients: Alice's own account, location and equipment serve every role.
     **{
         f"clients:{name}": lambda p: {"pk": client_of(p["client"]).pk}
