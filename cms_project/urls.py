@@ -66,6 +66,7 @@ urlpatterns = [
     path("staff/clients/", include("clients.urls")),
     path("staff/services/", include("services.urls")),
     path("staff/invoices/", include("invoices.urls")),
+    path("staff/reports/", include("cms_project.dashboard.urls")),
     path("portal/", dashboard.portal_home, name="portal_home"),
     path("portal/account/", include("clients.portal_urls")),
     path("portal/services/", include("services.portal_urls")),

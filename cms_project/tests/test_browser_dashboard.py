@@ -82,3 +82,19 @@ def test_staff_win_an_opportunity_and_the_prospect_becomes_a_client(
     prospect.refresh_from_db()
     assert prospect.status == Client.Status.ACTIVE
     page.screenshot(path="/tmp/reports-won.png", full_page=True)
+
+
+def test_staff_open_a_report_from_the_menu(page: Page, live_server, staff_user):
+    _some_data()
+    log_in(page, live_server.url, staff_user.email)
+    page.get_by_role("navigation", name="Staff workspace").get_by_role(
+        "link", name="Reports", exact=True
+    ).click()
+    page.get_by_role("link", name="Revenue by service and month").click()
+    table = page.locator("[data-report=main]")
+    expect(table).to_contain_text("Other charges")
+    expect(table.locator("tfoot")).to_contain_text("$269.97")
+    page.screenshot(path="/tmp/reports-revenue.png", full_page=True)
+    page.goto(f"{live_server.url}/staff/reports/accounts/")
+    expect(page.locator("[data-report=main] tbody tr")).to_have_count(3)
+    page.screenshot(path="/tmp/reports-accounts.png", full_page=True)

@@ -110,6 +110,8 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
         for name in ("opportunity_detail", "opportunity_edit", "opportunity_move")
     },
     "clients:client_opportunity_create": lambda p: {"pk": client_of(p["client"]).pk},
+    "reports:report": lambda p: {"name": "accounts"},
+    "reports:report_csv": lambda p: {"name": "revenue"},
     "signup:verify": lambda p: {"token": "not-a-real-token"},
     **{
         f"invoices:{name}": lambda p: {"pk": _sample_invoice().pk}
