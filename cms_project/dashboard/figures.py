@@ -5,7 +5,9 @@ Every figure is a database aggregate; the query count does not grow with the dat
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.cache import cache
 from django.db.models import Min, Q
+from django.utils import timezone
 
 from clients import metrics as client_metrics
 from cms_project.money import next_period, period_bounds, previous_period
@@ -97,6 +99,25 @@ def staff_dashboard(*, period: Period, today: date, with_staff_count: bool) -> d
             role__in=[Role.STAFF, Role.ADMIN], is_active=True
         ).count()
     return figures
+
+
+# The dashboard's aggregates read a year of invoices and every subscription: computed at most
+# once a minute per period (and per "with staff count"), shared by every staff member.
+DASHBOARD_CACHE_SECONDS = 60
+
+
+def dashboard_cache_key(*, period_key: str, today: date, with_staff_count: bool) -> str:
+    return f"dashboard:v1:{period_key}:{today.isoformat()}:{int(with_staff_count)}"
+
+
+def cached_staff_dashboard(*, period: Period, today: date, with_staff_count: bool) -> dict:
+    key = dashboard_cache_key(period_key=period.key, today=today, with_staff_count=with_staff_count)
+    data = cache.get(key)
+    if data is None:
+        data = staff_dashboard(period=period, today=today, with_staff_count=with_staff_count)
+        data["computed_at"] = timezone.now()
+        cache.set(key, data, DASHBOARD_CACHE_SECONDS)
+    return data
 
 
 def chart_data(figures: dict) -> dict:

@@ -44,7 +44,7 @@ def health(request):
 def workspace_home(request):
     today = timezone.localdate()
     period = figures.period_for(request.GET.get("period", ""), today=today)
-    data = figures.staff_dashboard(
+    data = figures.cached_staff_dashboard(
         period=period, today=today, with_staff_count=request.user.is_admin
     )
     return render(

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clients import metrics as client_metrics
 from clients.models import Client
@@ -137,6 +138,8 @@ def test_a_kpi_link_lands_on_the_filtered_list(login, staff_user, ledger):
 def test_the_dashboard_keeps_a_constant_number_of_queries(
     login, admin_user, catalog, django_assert_max_num_queries
 ):
+    from django.core.cache import cache
+
     client = login(admin_user)
     with django_assert_max_num_queries(40) as small:
         assert client.get(reverse("workspace_home")).status_code == 200
@@ -145,8 +148,29 @@ def test_the_dashboard_keeps_a_constant_number_of_queries(
         SubscriptionFactory(service=catalog["gig"], location=SubscriberLocationFactory(client=who))
         issue_invoice(invoice=create_draft(client=who, lines=[line()]))
         record_payment(client=who, amount=D("10.00"), method="cash", received_on=TODAY)
+    # Measure the figures being computed, not read from the cache.
+    cache.delete(
+        figures.dashboard_cache_key(
+            period_key="this_month", today=timezone.localdate(), with_staff_count=True
+        )
+    )
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(reverse("workspace_home")).status_code == 200
+    with django_assert_max_num_queries(len(small.captured_queries) - 5):
+        assert client.get(reverse("workspace_home")).status_code == 200  # cached now
+
+
+def test_the_figures_are_cached_for_a_minute_per_period(login, staff_user, ledger):
+    from django.core.cache import cache
+
+    client = login(staff_user)
+    first = client.get(reverse("workspace_home")).context["f"]
+    record_payment(client=ledger["alice"], amount=D("80.00"), method="cash", received_on=TODAY)
+    assert client.get(reverse("workspace_home")).context["f"]["money"] == first["money"]
+    cache.clear()
+    assert client.get(reverse("workspace_home")).context["f"]["receivables"].outstanding == D(
+        "48.51"
+    )
 
 
 def test_clients_never_reach_the_staff_dashboard(login, alice_user):
