@@ -221,3 +221,16 @@ def test_every_pipeline_action_has_an_audit_label():
     for action in ("opportunity.create", "opportunity.update", "opportunity.move"):
         assert labels[action]
     assert labels["client.activate"]
+
+
+def test_the_demo_pipeline_has_every_stage_once_seeded(settings):
+    from django.core.management import call_command
+
+    from clients.pipeline_demo import seed_demo_opportunities
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=None)
+    stages = set(Opportunity.objects.values_list("stage", flat=True))
+    assert stages == set(Stage.values)
+    assert not Opportunity.objects.filter(stage=Stage.WON, client__status="prospect").exists()
+    assert seed_demo_opportunities() == 0  # idempotent
