@@ -351,3 +351,19 @@ def test_settings_choose_stripe_only_when_fully_configured():
     ]:
         with pytest.raises(ImproperlyConfigured, match=words):
             payment_settings_from_env(bad)
+
+
+def test_the_pay_page_costs_the_same_queries_for_2_or_12_invoices(
+    login, alice_client, alice_user, django_assert_max_num_queries
+):
+    http = login(alice_user)
+    for _ in range(2):
+        invoice_for(alice_client, "10.00")
+    http.get(reverse("invoices:portal_pay"))  # warm: session, company settings
+    with django_assert_max_num_queries(12) as small:
+        http.get(reverse("invoices:portal_pay"))
+    for _ in range(10):
+        invoice_for(alice_client, "10.00")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = http.get(reverse("invoices:portal_pay"))
+    assert page.content.decode().count('name="invoices"') == 12
