@@ -259,3 +259,19 @@ def test_nobody_sees_another_clients_statement(
         assert http.get(reverse(f"invoices:{name}", args=[bob_client.pk])).status_code == 403
     csv_text = http.get(reverse("invoices:portal_statement_csv")).content.decode()
     assert "80.00" not in csv_text
+
+
+def test_the_statement_pages_cost_the_same_queries_whatever_the_history(
+    login, alice_user, alice_client, django_assert_max_num_queries
+):
+    history(alice_client)
+    portal = login(alice_user)
+    portal.get(reverse("invoices:portal_statement"))
+    with django_assert_max_num_queries(14) as small:
+        portal.get(reverse("invoices:portal_statement"))
+    for _ in range(10):
+        invoice_on(alice_client, date(2026, 11, 2), date(2026, 11, 17), line(unit_price="1.00"))
+        pay(alice_client, "1.00", date(2026, 11, 3))
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = portal.get(reverse("invoices:portal_statement"))
+    assert page.content.decode().count("<tr>") >= 30
