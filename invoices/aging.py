@@ -53,6 +53,7 @@ SORTS = {
     "-name": ("-name", "-pk"),
     "last_payment": ("last_payment_date", "pk"),
     "-last_payment": ("-last_payment_date", "pk"),
+    "b_90_plus": ("b_90_plus", "overdue", "pk"),
     "-b_90_plus": ("-b_90_plus", "-overdue", "pk"),
 }
 DEFAULT_SORT = "-overdue"
@@ -146,23 +147,25 @@ def _money(value) -> Decimal:
 
 def totals(clients: QuerySet) -> AgingTotals:
     """The totals row of a late payers list: one query over the grouped rows."""
+    # Outer names differ from the annotations they sum: an aggregate named like the
+    # annotation it reads would shadow it.
     row = clients.order_by().aggregate(
-        n=Coalesce(Sum(Value(1)), 0),
-        current=Sum("b_current"),
-        b_1_30=Sum("b_1_30"),
-        b_31_60=Sum("b_31_60"),
-        b_61_90=Sum("b_61_90"),
-        b_90_plus=Sum("b_90_plus"),
-        overdue=Sum("overdue"),
+        t_clients=Coalesce(Sum(Value(1)), 0),
+        t_current=Sum("b_current"),
+        t_1_30=Sum("b_1_30"),
+        t_31_60=Sum("b_31_60"),
+        t_61_90=Sum("b_61_90"),
+        t_90_plus=Sum("b_90_plus"),
+        t_overdue=Sum("overdue"),
     )
     return AgingTotals(
-        clients=row["n"] or 0,
-        current=_money(row["current"]),
-        b_1_30=_money(row["b_1_30"]),
-        b_31_60=_money(row["b_31_60"]),
-        b_61_90=_money(row["b_61_90"]),
-        b_90_plus=_money(row["b_90_plus"]),
-        overdue=_money(row["overdue"]),
+        clients=row["t_clients"] or 0,
+        current=_money(row["t_current"]),
+        b_1_30=_money(row["t_1_30"]),
+        b_31_60=_money(row["t_31_60"]),
+        b_61_90=_money(row["t_61_90"]),
+        b_90_plus=_money(row["t_90_plus"]),
+        overdue=_money(row["t_overdue"]),
     )
 
 

@@ -16,7 +16,9 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Client
 
-    account_number = factory.Sequence(lambda n: f"T-{n:06d}")
+    # "S-", not the clients factory's "T-": both sequences start at 0, and a test that makes
+    # clients with both factories would otherwise get the same account number twice.
+    account_number = factory.Sequence(lambda n: f"S-{n:06d}")
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"client{n}@test.example")
     status = Client.Status.ACTIVE
