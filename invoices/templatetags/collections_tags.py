@@ -10,11 +10,19 @@ register = template.Library()
 
 @register.inclusion_tag("invoices/_client_collections.html", takes_context=True)
 def client_collections(context, client) -> dict:
-    """Four queries: open suspension, overdue invoice, reminders, overdue balance."""
-    from ..reminders import oldest_overdue_invoice, reminders_of_client
-    from ..suspension import open_suspension, overdue_balance
+    """Three queries: open suspension, overdue figures, reminders."""
+    from django.db.models import Count, Sum
+
+    from ..models import Invoice
+    from ..reminders import reminders_of_client
+    from ..suspension import open_suspension
 
     today = timezone.localdate()
+    overdue = (
+        Invoice.objects.overdue(today)
+        .filter(client=client)
+        .aggregate(balance=Sum("balance"), invoices=Count("pk"))
+    )
     return {
         "client": client,
         "request": context.get("request"),
@@ -22,8 +30,8 @@ def client_collections(context, client) -> dict:
         "today": today,
         "paused": bool(client.reminders_paused_until and client.reminders_paused_until > today),
         "suspension": open_suspension(client),
-        "overdue_invoice": oldest_overdue_invoice(client, today),
-        "overdue_balance": overdue_balance(client, today),
+        "overdue_invoices": overdue["invoices"],
+        "overdue_balance": overdue["balance"] or 0,
         "reminders": list(reminders_of_client(client, limit=10)),
     }
 
