@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from cms_project.tests.browser import go_to
 from cms_project.tests.test_browser_foundation import log_in, log_out
 
 from ..allocation import record_payment
@@ -55,9 +56,7 @@ def test_staff_send_a_reminder_and_pause_a_client_from_late_payers(
     )
 
     log_in(page, live_server.url, staff_user.email)
-    page.get_by_role("navigation", name="Staff workspace").get_by_role(
-        "link", name="Late payers"
-    ).click()
+    go_to(page, "Billing", "Late payers")
     expect(page.get_by_role("heading", name="Late payers")).to_be_visible()
     expect(page.locator("[data-total=overdue]")).to_have_text("$230.00")
     row = page.locator(f"tr[data-client='{ann.account_number}']")

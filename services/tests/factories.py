@@ -16,8 +16,8 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Client
 
-    # "S-", not the clients factory's "T-": both sequences start at 0, and a test that makes
-    # clients with both factories would otherwise get the same account number twice.
+    # "S-": the clients app's ClientFactory counts "T-" numbers on its own sequence, and a test
+    # using both factories would otherwise collide on the unique account number.
     account_number = factory.Sequence(lambda n: f"S-{n:06d}")
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"client{n}@test.example")
