@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clients.demo import generate_clients, seed_demo_clients
-from invoices.demo import BENCH_MONTHS, DEMO_MONTHS, seed_demo_invoices
+from invoices.demo import BENCH_MONTHS, DEMO_MONTHS, seed_demo_invoices, seed_demo_payments
 from services.demo import seed_demo_services, seed_demo_subscriptions
 from staff.demo import DEMO_PASSWORD, seed_demo_accounts
 
@@ -94,6 +94,14 @@ class Command(BaseCommand):
         if new_invoices:
             self.stdout.write(
                 f"Billed the last {months} months: {new_invoices} new invoices in "
+                f"{time.monotonic() - started:.1f} s."
+            )
+        if clients:
+            # The benchmark data set: most invoices paid, some partially, some overdue.
+            started = time.monotonic()
+            payments, allocations = seed_demo_payments()
+            self.stdout.write(
+                f"Payments: {payments} payments, {allocations} allocations in "
                 f"{time.monotonic() - started:.1f} s."
             )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}) — for the demo only:")
