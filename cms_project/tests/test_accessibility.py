@@ -46,6 +46,12 @@ def submit_empty(button: str) -> Callable[[Page], None]:
     return _submit
 
 
+def _email_change_token(objects: dict) -> str:
+    from staff.account_changes import email_change_token
+
+    return email_change_token(user=objects["alice"], new_email="alice.new@test.example")
+
+
 def _reset_link_args(objects: dict) -> dict:
     user = objects["alice"]
     return {
@@ -62,6 +68,12 @@ SCREENS: list[Screen] = [
     Screen("password reset sent", "password_reset_done", (ANONYMOUS,)),
     Screen("set a new password", "password_reset_confirm", (ANONYMOUS,), args=_reset_link_args),
     Screen("password reset done", "password_reset_complete", (ANONYMOUS,)),
+    Screen(
+        "confirm a new email address",
+        "accounts:email_confirm",
+        (ANONYMOUS,),
+        args=lambda o: {"token": _email_change_token(o)},
+    ),
     # Staff workspace.
     Screen("workspace dashboard", "workspace_home", WORKSPACE),
     Screen("delivery log", "messaging:delivery_list", WORKSPACE),
@@ -83,6 +95,7 @@ SCREENS: list[Screen] = [
     Screen("team member edit", "staff:team_edit", (ADMIN,), args=lambda o: {"pk": o["staff"].pk}),
     Screen("company settings", "company:settings", (ADMIN,)),
     Screen("SMS outbox", "messaging:outbox", (ADMIN,)),
+    Screen("audit log", "staff:audit_list", (ADMIN,)),
     # Client portal.
     Screen("portal home", "portal_home", (CLIENT,)),
     # Every logged-in user.
