@@ -346,3 +346,18 @@ def test_settings_refuse_a_bad_schedule(login, admin_user):
         reverse("company:settings"), base | {"reminder_schedule": "0", "suspend_after_days": "0"}
     )
     assert "greater than or equal to 1" in response.content.decode()
+
+
+def test_the_same_buckets_as_the_client_statement(ledger):
+    from ..statement import client_aging
+
+    for key in ("a", "b"):
+        aging = client_aging(ledger[key], today=TODAY)
+        row = figures(ledger[key])
+        assert (
+            aging.current,
+            aging.days_1_30,
+            aging.days_31_60,
+            aging.days_61_90,
+            aging.days_90_plus,
+        ) == (row["b_current"], row["b_1_30"], row["b_31_60"], row["b_61_90"], row["b_90_plus"])
