@@ -70,6 +70,7 @@ urlpatterns = [
     path("staff/services/", include("services.urls")),
     # The invoices namespace: staff pages under staff/invoices/, portal pay and statement.
     path("", include("invoices.site_urls")),
+    path("staff/reports/", include("cms_project.dashboard.urls")),
     path("portal/", dashboard.portal_home, name="portal_home"),
     path("portal/account/", include("clients.portal_urls")),
     path("portal/services/", include("services.portal_urls")),

@@ -83,6 +83,20 @@ SCREENS: list[Screen] = [
         WORKSPACE,
         args=lambda o: {"pk": o["delivery"].pk},
     ),
+    # Sales pipeline and reports.
+    Screen("pipeline board", "clients:pipeline", WORKSPACE),
+    Screen("opportunity list", "clients:opportunity_list", (STAFF,)),
+    Screen(
+        "opportunity form with errors",
+        "clients:opportunity_create",
+        (STAFF,),
+        then=submit_empty("Add opportunity"),
+    ),
+    Screen("reports", "reports:index", (STAFF,)),
+    *(
+        Screen(f"report {name}", "reports:report", (STAFF,), args=lambda o, n=name: {"name": n})
+        for name in ("accounts", "revenue", "subscriptions", "customer-summary")
+    ),
     # Admin sections.
     Screen("team list", "staff:team_list", (ADMIN,)),
     Screen("team member form", "staff:team_create", (ADMIN,)),

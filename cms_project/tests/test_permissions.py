@@ -15,6 +15,7 @@ from clients.tests.factories import (
     sample_equipment,
     sample_import,
     sample_location,
+    sample_opportunity,
     sample_task,
 )
 from services.tests import factories as services_factories
@@ -112,6 +113,13 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
     },
     "services_portal:cancel": lambda p: {"pk": _alice_subscription(p).pk},
     "staff:user_2fa_reset": lambda p: {"pk": p["staff"].pk},
+    **{
+        f"clients:{name}": lambda p: {"pk": sample_opportunity(p).pk}
+        for name in ("opportunity_detail", "opportunity_edit", "opportunity_move")
+    },
+    "clients:client_opportunity_create": lambda p: {"pk": client_of(p["client"]).pk},
+    "reports:report": lambda p: {"name": "accounts"},
+    "reports:report_csv": lambda p: {"name": "revenue"},
     "signup:verify": lambda p: {"token": "not-a-real-token"},
     **{
         f"invoices:{name}": lambda p: {"pk": _sample_invoice().pk}
