@@ -15,6 +15,10 @@ AUDIT_ACTIONS = {
     "client.portal_invite": "Invited a client to create a portal login",
     "client.portal_link": "Linked an existing portal login to a client",
     "client.portal_invite_accept": "Created a portal login from an invitation",
+    "opportunity.create": "Added a sales opportunity",
+    "opportunity.update": "Edited a sales opportunity",
+    "opportunity.move": "Moved a sales opportunity to another stage",
+    "client.activate": "Made a prospect an active client (won an opportunity)",
 }
 
 

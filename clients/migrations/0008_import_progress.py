@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0006_payments_core'),
+        ('clients', '0007_opportunity'),
     ]
 
     operations = [
