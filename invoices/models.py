@@ -12,6 +12,7 @@ outright, and so do the invoice lines of an issued invoice and the queryset `del
 views and the Django admin refuse too; `issuing.py` is the only way from draft to issued.
 """
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -783,6 +784,11 @@ class Reminder(models.Model):
     def channel_list(self) -> list[str]:
         return [c for c in self.channels.split(",") if c]
 
+    @property
+    def channels_display(self) -> str:
+        names = {"email": "email", "sms": "SMS"}
+        return " and ".join(names.get(c, c) for c in self.channel_list) or "no channel"
+
 
 class NonPaymentSuspension(models.Model):
     """A client's services suspended by collections for an overdue balance. Open (not lifted)
@@ -811,3 +817,65 @@ class NonPaymentSuspension(models.Model):
 
     def __str__(self) -> str:
         return f"Suspension of client #{self.client_id} since {self.suspended_at:%Y-%m-%d}"
+
+
+# --- Online payments -------------------------------------------------------------------------
+class OnlineCheckout(models.Model):
+    """A client paying online: what they chose to pay (invoices and amounts), the provider's
+    session, and the payment it became. The card number and CVC never reach this model (nor
+    any other): only the brand and last four digits, once the provider says it was paid."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    # In URLs instead of the pk: not guessable, and the views still check the owner.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="online_checkouts"
+    )
+    provider = models.CharField(max_length=20)
+    # The provider's id for it (Stripe: cs_…); empty until the provider has answered.
+    session_id = models.CharField(max_length=255, blank=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    # [{"invoice_id": 12, "number": "INV-2026-000012", "amount": "49.99"}], amounts as strings.
+    allocations = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    failure_message = models.CharField(max_length=300, blank=True)
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="online_checkout",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "session_id"],
+                condition=~Q(session_id=""),
+                name="online_checkout_session_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="online_checkout_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Online checkout {self.public_id} ({self.get_status_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import collections_views, views
 
 app_name = "invoices"
 
@@ -29,5 +29,30 @@ urlpatterns = [
         "billing/runs/<int:pk>/issue-drafts/",
         views.billing_run_issue_drafts,
         name="billing_run_issue_drafts",
+    ),
+    # Collections: late payers, reminders by hand, pauses (collections_views.py)
+    path("late-payers/", collections_views.late_payers_list, name="late_payers"),
+    path("late-payers/export.csv", collections_views.late_payers_export, name="late_payers_export"),
+    path("clients/<int:pk>/remind/", collections_views.client_remind, name="client_remind"),
+    path(
+        "clients/<int:pk>/reminders/pause/",
+        collections_views.client_reminders_pause,
+        name="client_reminders_pause",
+    ),
+    path(
+        "clients/<int:pk>/reminders/resume/",
+        collections_views.client_reminders_resume,
+        name="client_reminders_resume",
+    ),
+    path("<int:pk>/remind/", collections_views.invoice_remind, name="remind"),
+    path(
+        "<int:pk>/reminders/pause/",
+        collections_views.invoice_reminders_pause,
+        name="reminders_pause",
+    ),
+    path(
+        "<int:pk>/reminders/resume/",
+        collections_views.invoice_reminders_resume,
+        name="reminders_resume",
     ),
 ]

@@ -60,6 +60,9 @@ def _filtered(request):
         min_total=filters.get("min_total"),
         max_total=filters.get("max_total"),
         sort=filters.get("sort") or "-issue_date",
+        issued_from=filters.get("issued_from"),
+        issued_to=filters.get("issued_to"),
+        open_only=filters.get("open", False),
     )
     return form, invoices, filters.get("sort") or "-issue_date"
 

@@ -25,3 +25,15 @@ def client_invoice_summary(client, limit: int = 10) -> dict:
     from ..queries import client_invoice_summary as summary
 
     return summary(client=client, limit=limit)
+
+
+@register.simple_tag
+def optional_url(name: str, *args) -> str:
+    """`{% optional_url "invoices:portal_payments" as url %}`: the URL, or "" while no such
+    page exists (pages other parts of the project add on their own schedule)."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse(name, args=args or None)
+    except NoReverseMatch:
+        return ""

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clients.demo import generate_clients, seed_demo_clients
+from clients.pipeline_demo import seed_demo_opportunities
 from invoices.demo import BENCH_MONTHS, DEMO_MONTHS, seed_demo_invoices, seed_demo_payments
 from services.demo import seed_demo_services, seed_demo_subscriptions
 from staff.demo import DEMO_PASSWORD, seed_demo_accounts
@@ -60,6 +61,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             accounts = seed_demo_accounts()
             new_clients = seed_demo_clients()
+            seed_demo_opportunities()
             # After the clients (and their locations) exist: subscribes the locations that
             # have no subscription yet.
             catalog_size, new_subscriptions = seed_demo_services()
