@@ -94,6 +94,16 @@ def test_staff_send_a_reminder_and_pause_a_client_from_late_payers(
     expect(collections).to_contain_text("sent by hand")
     shot(page, "client-collections")
     axe(page, context="staff: client page with collections", phone=False)
+
+    # The invoice page lists the reminder and pauses just that invoice.
+    collections.get_by_role("link", name=re.compile("^INV-")).click()
+    reminders = page.get_by_role("region", name="Reminders")
+    expect(reminders).to_contain_text("sent by hand by Sam Staff")
+    reminders.get_by_label("Pause until").fill(until.isoformat())
+    reminders.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("region", name="Reminders")).to_contain_text("Paused until")
+    shot(page, "invoice-reminders")
+    axe(page, context="staff: invoice page with reminders", phone=False)
     log_out(page)
 
     log_in(page, live_server.url, admin_user.email)
