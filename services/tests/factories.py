@@ -16,7 +16,9 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Client
 
-    account_number = factory.Sequence(lambda n: f"T-{n:06d}")
+    # "S-": the clients app's ClientFactory counts "T-" numbers on its own sequence, and a test
+    # using both factories would otherwise collide on the unique account number.
+    account_number = factory.Sequence(lambda n: f"S-{n:06d}")
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"client{n}@test.example")
     status = Client.Status.ACTIVE

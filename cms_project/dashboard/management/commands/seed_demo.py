@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clients.demo import generate_clients, seed_demo_clients
-from invoices.demo import seed_demo_invoices
+from invoices.demo import seed_demo_invoices, seed_demo_payments
 from services.demo import seed_demo_services
 from staff.demo import DEMO_PASSWORD, seed_demo_accounts
 
@@ -58,6 +58,9 @@ class Command(BaseCommand):
         new_invoices = seed_demo_invoices()
         if new_invoices:
             self.stdout.write(f"Billed the last months: {new_invoices} new demo invoices.")
+        new_payments = seed_demo_payments()
+        if new_payments:
+            self.stdout.write(f"Recorded {new_payments} demo payments (no receipts sent).")
         if clients:
             started = time.monotonic()
             totals = generate_clients(clients)
