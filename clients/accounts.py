@@ -3,14 +3,34 @@
 from datetime import date
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from staff.audit import created, diff, record, removed, snapshot
 from staff.models import User
 
 from .equipment import return_all_equipment_to_stock
 from .models import AccountNumberCounter, Client
 
 ACCOUNT_PREFIX = "C-"
+
+# What the audit log keeps of a client, before and after each change.
+AUDIT_FIELDS = [
+    "account_number",
+    "name",
+    "company_name",
+    "email",
+    "phone",
+    "billing_street",
+    "billing_city",
+    "billing_postal_code",
+    "status",
+    "segment",
+    "notes",
+    "consent_email_marketing",
+    "consent_sms",
+    "user",
+]
 
 
 def format_account_number(number: int) -> str:
@@ -109,10 +129,15 @@ def apply_consent_dates(client: Client, *, was_email: bool, was_sms: bool) -> No
 
 
 @transaction.atomic
-def save_client(*, client: Client) -> Client:
+def save_client(
+    *, client: Client, by: User | None = None, request: HttpRequest | None = None
+) -> Client:
     """Save a client edited in a form (staff workspace or portal): new clients get the next
-    account number, consent dates follow the consent boxes."""
-    previous = Client.objects.filter(pk=client.pk).first() if client.pk else None
+    account number, consent dates follow the consent boxes. Audited (`client.create`, or
+    `client.update` when something changed) with `by` as the actor."""
+    previous = (
+        Client.objects.select_for_update().filter(pk=client.pk).first() if client.pk else None
+    )
     apply_consent_dates(
         client,
         was_email=bool(previous and previous.consent_email_marketing),
@@ -123,6 +148,13 @@ def save_client(*, client: Client) -> Client:
     if not client.signup_date:
         client.signup_date = timezone.localdate()
     client.save()
+    if previous is None:
+        changes = created(client, AUDIT_FIELDS)
+        record(actor=by, action="client.create", obj=client, changes=changes, request=request)
+    else:
+        changes = diff(snapshot(previous, AUDIT_FIELDS), client, AUDIT_FIELDS)
+        if changes:
+            record(actor=by, action="client.update", obj=client, changes=changes, request=request)
     return client
 
 
@@ -148,15 +180,36 @@ class RemovalOutcome:
 
 
 @transaction.atomic
-def delete_or_cancel_client(*, client: Client, by: User) -> str:
+def delete_or_cancel_client(
+    *, client: Client, by: User | None, request: HttpRequest | None = None
+) -> str:
     """Delete a client, or cancel (archive) it when it has financial records, which must
     outlive it (GUIDE §2). Equipment still at its locations goes back to stock first, with
     the move recorded, so no device disappears with the client."""
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client_has_financial_records(client):
+        was = client.status
         client.status = Client.Status.CANCELLED
         client.save(update_fields=["status", "updated_at"])
+        record(
+            actor=by,
+            action="client.cancel",
+            obj=client,
+            changes={"status": [was, client.status]} if was != client.status else None,
+            note="has invoices or payments, so cancelled instead of deleted",
+            request=request,
+        )
         return RemovalOutcome.CANCELLED
-    return_all_equipment_to_stock(client=client, by=by)
+    returned = return_all_equipment_to_stock(client=client, by=by)
+    # Recorded before the row goes (its primary key is needed), in the same transaction:
+    # everything it held is kept as the "before" values.
+    record(
+        actor=by,
+        action="client.delete",
+        obj=client,
+        changes=removed(client, AUDIT_FIELDS),
+        note=f"{returned} device(s) returned to stock" if returned else "",
+        request=request,
+    )
     client.delete()
     return RemovalOutcome.DELETED

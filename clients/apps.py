@@ -1,5 +1,20 @@
 from django.apps import AppConfig
 
+# What this app writes to the audit log (staff.audit.record), with the labels the audit page
+# shows. staff.audit.action_labels() reads them from the AppConfig below.
+AUDIT_ACTIONS = {
+    "client.create": "Added a client",
+    "client.update": "Edited a client",
+    "client.cancel": "Cancelled a client (kept: has financial records)",
+    "client.delete": "Deleted a client",
+    "location.create": "Added a service location",
+    "location.update": "Edited a service location",
+    "equipment.create": "Recorded new equipment",
+    "equipment.update": "Edited equipment details",
+    "equipment.move": "Moved equipment or changed its status",
+}
+
 
 class ClientsConfig(AppConfig):
     name = "clients"
+    audit_actions = AUDIT_ACTIONS

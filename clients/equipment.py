@@ -5,8 +5,10 @@ a serial number can always be read back: installed at A, returned, installed at 
 """
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from staff.audit import created, diff, record, snapshot
 from staff.models import User
 
 from .models import Client, Equipment, EquipmentMove, ServiceLocation
@@ -21,6 +23,31 @@ STATUSES_IN_STOCK = (
 )
 
 
+# What the audit log keeps of a location and of a device, before and after each change.
+LOCATION_FIELDS = [
+    "client",
+    "label",
+    "street",
+    "city",
+    "postal_code",
+    "latitude",
+    "longitude",
+    "install_date",
+    "status",
+]
+EQUIPMENT_FIELDS = [
+    "kind",
+    "make_model",
+    "serial_number",
+    "mac_address",
+    "install_date",
+    "ownership",
+    "location",
+    "status",
+]
+DETAIL_FIELDS = ["kind", "make_model", "serial_number", "mac_address", "install_date", "ownership"]
+
+
 class EquipmentRuleError(Exception):
     """A move that the rules above forbid; the message is shown to the user."""
 
@@ -33,13 +60,40 @@ def check_placement(*, location: ServiceLocation | None, status: str) -> None:
 
 
 @transaction.atomic
-def save_location(*, location: ServiceLocation) -> ServiceLocation:
+def save_location(
+    *,
+    location: ServiceLocation,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+) -> ServiceLocation:
+    """Save a new or edited location (audited: `location.create` / `location.update`)."""
+    previous = ServiceLocation.objects.filter(pk=location.pk).first() if location.pk else None
     location.save()
+    if previous is None:
+        record(
+            actor=by,
+            action="location.create",
+            obj=location,
+            changes=created(location, LOCATION_FIELDS),
+            request=request,
+        )
+    else:
+        changes = diff(snapshot(previous, LOCATION_FIELDS), location, LOCATION_FIELDS)
+        if changes:
+            record(
+                actor=by, action="location.update", obj=location, changes=changes, request=request
+            )
     return location
 
 
 @transaction.atomic
-def add_equipment(*, equipment: Equipment, by: User | None, note: str = "") -> Equipment:
+def add_equipment(
+    *,
+    equipment: Equipment,
+    by: User | None,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Equipment:
     """Record a new device, at `equipment.location` or in stock, and the first line of its
     history."""
     check_placement(location=equipment.location, status=equipment.status)
@@ -54,13 +108,27 @@ def add_equipment(*, equipment: Equipment, by: User | None, note: str = "") -> E
         moved_by=by,
         note=note or ("Installed" if equipment.location_id else "Received into stock"),
     )
+    record(
+        actor=by,
+        action="equipment.create",
+        obj=equipment,
+        changes=created(equipment, EQUIPMENT_FIELDS),
+        note=note,
+        request=request,
+    )
     return equipment
 
 
 @transaction.atomic
-def save_equipment_details(*, equipment: Equipment) -> Equipment:
+def save_equipment_details(
+    *,
+    equipment: Equipment,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+) -> Equipment:
     """Make/model, serial, MAC, ownership, install date. Where it is and its status change
     only through `move_equipment`, so the history stays complete."""
+    previous = Equipment.objects.select_for_update().get(pk=equipment.pk)
     equipment.save(
         update_fields=[
             "kind",
@@ -71,6 +139,9 @@ def save_equipment_details(*, equipment: Equipment) -> Equipment:
             "ownership",
         ]
     )
+    changes = diff(snapshot(previous, DETAIL_FIELDS), equipment, DETAIL_FIELDS)
+    if changes:
+        record(actor=by, action="equipment.update", obj=equipment, changes=changes, request=request)
     return equipment
 
 
@@ -82,12 +153,14 @@ def move_equipment(
     status: str,
     by: User | None,
     note: str = "",
+    request: HttpRequest | None = None,
 ) -> Equipment:
     """Move a device to another location or back to stock (to_location=None), or change its
     status where it is. The row is locked so two people moving it at once queue up."""
     check_placement(location=to_location, status=status)
     device = Equipment.objects.select_for_update().get(pk=equipment.pk)
     from_location = device.location
+    before = snapshot(device, ["location", "status", "install_date"])
     if from_location == to_location and device.status == status:
         raise EquipmentRuleError("The equipment is already there with that status.")
     device.location = to_location
@@ -102,6 +175,14 @@ def move_equipment(
         status=status,
         moved_by=by,
         note=note,
+    )
+    record(
+        actor=by,
+        action="equipment.move",
+        obj=device,
+        changes=diff(before, device, ["location", "status", "install_date"]),
+        note=note,
+        request=request,
     )
     return device
 

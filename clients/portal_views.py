@@ -40,7 +40,7 @@ def account_edit(request):
         return _not_linked(request)
     form = PortalClientForm(request.POST or None, instance=client)
     if request.method == "POST" and form.is_valid():
-        save_client(client=form.save(commit=False))
+        save_client(client=form.save(commit=False), by=request.user, request=request)
         messages.success(request, "Your details were saved.")
         return redirect("clients_portal:account")
     return render(request, "clients/portal/account_form.html", {"form": form, "client": client})

@@ -78,7 +78,7 @@ def client_list(request):
 def client_create(request):
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        client = save_client(client=form.save(commit=False))
+        client = save_client(client=form.save(commit=False), by=request.user, request=request)
         messages.success(request, f"{client.display_name} was added as {client.account_number}.")
         return redirect("clients:client_detail", client.pk)
     return render(request, "clients/client_form.html", {"form": form, "creating": True})
@@ -99,7 +99,7 @@ def client_edit(request, pk: int):
     client = _get_client(pk)
     form = ClientForm(request.POST or None, instance=client)
     if request.method == "POST" and form.is_valid():
-        save_client(client=form.save(commit=False))
+        save_client(client=form.save(commit=False), by=request.user, request=request)
         messages.success(request, f"{client.display_name} was saved.")
         return redirect("clients:client_detail", client.pk)
     return render(request, "clients/client_form.html", {"form": form, "client": client})
@@ -110,7 +110,7 @@ def client_delete(request, pk: int):
     """Admins only. Clients with invoices or payments are cancelled instead (GUIDE §2)."""
     client = _get_client(pk)
     if request.method == "POST":
-        outcome = delete_or_cancel_client(client=client, by=request.user)
+        outcome = delete_or_cancel_client(client=client, by=request.user, request=request)
         if outcome == RemovalOutcome.CANCELLED:
             messages.warning(
                 request,
@@ -134,7 +134,9 @@ def location_create(request, pk: int):
     form = LocationForm(request.POST or None, client=client)
     if request.method == "POST" and form.is_valid():
         try:
-            location = save_location(location=form.save(commit=False))
+            location = save_location(
+                location=form.save(commit=False), by=request.user, request=request
+            )
         except IntegrityError:  # the same address saved a moment ago by someone else
             form.add_error(
                 "street", f"{client.display_name} already has a location at this address."
@@ -154,7 +156,7 @@ def location_edit(request, pk: int):
     form = LocationForm(request.POST or None, instance=location, client=client)
     if request.method == "POST" and form.is_valid():
         try:
-            save_location(location=form.save(commit=False))
+            save_location(location=form.save(commit=False), by=request.user, request=request)
         except IntegrityError:
             form.add_error(
                 "street", f"{client.display_name} already has a location at this address."
@@ -174,7 +176,9 @@ def location_edit(request, pk: int):
 def _equipment_form_page(request, form, location=None):
     if request.method == "POST" and form.is_valid():
         try:
-            device = add_equipment(equipment=form.save(commit=False), by=request.user)
+            device = add_equipment(
+                equipment=form.save(commit=False), by=request.user, request=request
+            )
         except IntegrityError:
             form.add_error("serial_number", "This serial number was just recorded by someone else.")
         else:
@@ -216,6 +220,7 @@ def equipment_install_from_stock(request, pk: int):
             status=Equipment.Status.INSTALLED,
             by=request.user,
             note="Installed from stock",
+            request=request,
         )
         messages.success(request, f"{device} is now installed at {location.label}.")
     else:
@@ -262,7 +267,9 @@ def equipment_edit(request, pk: int):
     form = EquipmentDetailsForm(request.POST or None, instance=device)
     if request.method == "POST" and form.is_valid():
         try:
-            save_equipment_details(equipment=form.save(commit=False))
+            save_equipment_details(
+                equipment=form.save(commit=False), by=request.user, request=request
+            )
         except IntegrityError:
             form.add_error("serial_number", "This serial number was just recorded by someone else.")
         else:
@@ -287,6 +294,7 @@ def equipment_move(request, pk: int):
                 status=form.cleaned_data["status"],
                 by=request.user,
                 note=form.cleaned_data["note"],
+                request=request,
             )
         except EquipmentRuleError as exc:
             form.add_error(None, str(exc))

@@ -1,12 +1,28 @@
 from django.apps import AppConfig
 
+# What this app writes to the audit log, with the labels the audit page shows (collected by
+# staff.audit.action_labels() from the AppConfig below). Payments, refunds and reminders add
+# theirs here as they are built.
+AUDIT_ACTIONS = {
+    "invoice.issue": "Issued an invoice",
+    "invoice.void": "Voided an invoice (full credit note)",
+    "invoice.credit_note": "Issued a credit note",
+    "billing_run.start": "Started a billing run",
+    "reminder.send": "Sent a payment reminder",
+    "reminder.pause": "Paused payment reminders",
+    "reminder.resume": "Resumed payment reminders",
+    "collections.suspend": "Suspended services for non-payment",
+    "collections.restore": "Restored services after payment",
+}
+
 
 class InvoicesConfig(AppConfig):
     name = "invoices"
+    audit_actions = AUDIT_ACTIONS
 
     def ready(self):
-        from .allocation import payment_recorded
-        from .receipts import on_payment_recorded
+        from . import receivers  # noqa: F401  (connects the signal receivers)
+        from .allocation import AUDIT_ACTIONS as PAYMENT_ACTIONS
 
-        # Receipts: snapshot, PDF and email/SMS for every payment, however it was recorded.
-        payment_recorded.connect(on_payment_recorded, dispatch_uid="invoices.receipts")
+        # Payments, refunds and reversals label their entries in allocation.py.
+        self.audit_actions = {**AUDIT_ACTIONS, **PAYMENT_ACTIONS}

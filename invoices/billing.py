@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from clients.models import Client
@@ -32,6 +33,7 @@ from cms_project.company.models import CompanySettings, get_company
 from cms_project.money import ZERO, period_bounds, previous_period, totals
 from services.models import Service, ServicePrice, Subscription
 from services.monthly_bill import CATEGORY_ORDER, BillLine, charge_for
+from staff.audit import record
 
 from .issuing import (
     apply_totals,
@@ -343,16 +345,33 @@ def bill_batch(ctx: RunContext, clients: list[Client]) -> BatchOutcome:
 
 
 # --- The run ---------------------------------------------------------------------------------
+@transaction.atomic
 def start_run(
-    *, year: int, month: int, started_by=None, company: CompanySettings | None = None
+    *,
+    year: int,
+    month: int,
+    started_by=None,
+    company: CompanySettings | None = None,
+    request: HttpRequest | None = None,
 ) -> BillingRun:
+    """Create the run row, and its one audit entry: a run is audited once, not per invoice
+    (it may make 100,000 of them, and must stay fast)."""
     company = company or get_company()
-    return BillingRun.objects.create(
+    run = BillingRun.objects.create(
         period_year=year,
         period_month=month,
         started_by=started_by,
         issue_invoices=company.issue_invoices_immediately,
     )
+    record(
+        actor=started_by,
+        action="billing_run.start",
+        obj=run,
+        note=f"period {year}-{month:02d}; "
+        + ("invoices issued at once" if run.issue_invoices else "drafts left for review"),
+        request=request,
+    )
+    return run
 
 
 def run_billing(

@@ -18,11 +18,13 @@ from functools import partial
 
 from django.db import transaction
 from django.db.models import Sum
+from django.http import HttpRequest
 from django.utils import timezone
 
 from clients.models import Client
 from cms_project.company.models import get_company
 from cms_project.money import ZERO
+from staff.audit import diff, record, snapshot
 
 from .issuing import InvoiceError, apply_totals, copy_company, new_pdf_path
 from .models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
@@ -60,6 +62,10 @@ def _schedule_pdf(credit_note_id: int) -> None:
     transaction.on_commit(partial(render_credit_note_pdf_task.delay, credit_note_id))
 
 
+# The invoice's side of a credit note, before and after, in the audit log.
+CREDIT_AUDIT_FIELDS = ["status", "amount_credited", "credited_total"]
+
+
 @transaction.atomic
 def create_credit_note(
     *,
@@ -68,13 +74,37 @@ def create_credit_note(
     created_by=None,
     line_ids: list[int] | None = None,
     issue_date: date | None = None,
+    request: HttpRequest | None = None,
 ) -> CreditNote:
     """Credit lines of an issued invoice: `line_ids` None = every remaining line (full credit).
-    Raises InvoiceError when there is nothing (left) to credit or a line is not creditable."""
+    Raises InvoiceError when there is nothing (left) to credit or a line is not creditable.
+    Audited on the invoice (`invoice.credit_note`), so the invoice's history shows it."""
+    return _credit(
+        invoice=invoice,
+        reason=reason,
+        created_by=created_by,
+        line_ids=line_ids,
+        issue_date=issue_date,
+        action="invoice.credit_note",
+        request=request,
+    )
+
+
+def _credit(
+    *,
+    invoice: Invoice,
+    reason: str,
+    created_by,
+    line_ids: list[int] | None,
+    issue_date: date | None,
+    action: str,
+    request: HttpRequest | None,
+) -> CreditNote:
     from .allocation import apply_client_credit, lock_client
 
     lock_client(invoice.client)  # client before invoice, as payments lock (no deadlocks)
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    before = snapshot(locked, CREDIT_AUDIT_FIELDS)
     if locked.is_draft:
         raise InvoiceError("A draft has nothing to credit: edit or delete it instead.")
     reason = " ".join(reason.split())
@@ -144,6 +174,18 @@ def create_credit_note(
     elif balance - note.amount_applied <= ZERO:
         locked.status = Invoice.Status.PAID
     locked.save(update_fields=["amount_credited", "credited_total", "status"])
+    record(
+        actor=created_by,
+        action=action,
+        obj=locked,
+        changes={
+            "credit_note": [None, note.number],
+            "credit_note_total": [None, note.total],
+            **diff(before, locked, CREDIT_AUDIT_FIELDS),
+        },
+        note=note.reason,
+        request=request,
+    )
     if note.amount_to_credit > ZERO:
         # The part that became client credit pays the client's other open invoices.
         apply_client_credit(client=locked.client, by=created_by)
@@ -151,9 +193,21 @@ def create_credit_note(
     return note
 
 
-def void_invoice(*, invoice: Invoice, reason: str, created_by=None) -> CreditNote:
-    """Cancel an issued invoice: a credit note for everything not credited yet."""
-    return create_credit_note(invoice=invoice, reason=reason, created_by=created_by)
+@transaction.atomic
+def void_invoice(
+    *, invoice: Invoice, reason: str, created_by=None, request: HttpRequest | None = None
+) -> CreditNote:
+    """Cancel an issued invoice: a credit note for everything not credited yet. One audit
+    entry, `invoice.void`, which names the credit note."""
+    return _credit(
+        invoice=invoice,
+        reason=reason,
+        created_by=created_by,
+        line_ids=None,
+        issue_date=None,
+        action="invoice.void",
+        request=request,
+    )
 
 
 def credit_from_credit_notes(client: Client) -> Decimal:

@@ -13,14 +13,19 @@ from uuid import uuid4
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from clients.models import Client
 from cms_project.company.models import CompanySettings, get_company
 from cms_project.money import tax_summary, totals
+from staff.audit import diff, record, snapshot
 
 from .models import Invoice, InvoiceLine
 from .numbering import next_number
+
+# What the audit log keeps of an invoice when it is issued, voided or credited.
+AUDIT_FIELDS = ["status", "number", "issue_date", "due_date", "net", "tax", "total"]
 
 
 class InvoiceError(Exception):
@@ -126,6 +131,7 @@ def issue_invoice(
     issued_by=None,
     issue_date: date | None = None,
     notify: bool = False,
+    request: HttpRequest | None = None,
 ) -> Invoice:
     """Issue a draft. Raises InvoiceError if it is not a draft or has no lines.
     `notify`: also send it to the client per their preferences (email, SMS) after commit."""
@@ -139,6 +145,7 @@ def issue_invoice(
     lines = list(locked.lines.all())
     if not lines:
         raise InvoiceError("An invoice needs at least one line before it can be issued.")
+    before = snapshot(locked, AUDIT_FIELDS)
     company = get_company()
     issue_date = issue_date or timezone.localdate()
     number = next_number(series=company.invoice_prefix, year=issue_date.year)
@@ -152,6 +159,15 @@ def issue_invoice(
         issued_by=issued_by,
     )
     locked.save()
+    record(
+        actor=issued_by,
+        action="invoice.issue",
+        obj=locked,
+        changes=diff(before, locked, AUDIT_FIELDS),
+        # The figures were already on the draft (so not in the diff); the entry says them.
+        note=f"total {locked.total} {locked.currency}",
+        request=request,
+    )
     # Credit the client holds (an overpayment, a credit note) pays the new invoice at once.
     if apply_client_credit(client=locked.client, by=issued_by):
         locked.refresh_from_db()

@@ -172,6 +172,13 @@ class Invoice(models.Model):
             models.Index(fields=["client", "status"]),
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["period_year", "period_month"]),
+            # Late payers / aging and send_reminders read only open invoices that still owe.
+            models.Index(
+                # balance as a key column, not INCLUDE: SQLite has no INCLUDE (check W040).
+                fields=["client", "due_date", "balance"],
+                condition=Q(status__in=["issued", "partially_paid"]) & Q(balance__gt=0),
+                name="invoice_open_owing_idx",
+            ),
         ]
         constraints = [
             # GUIDE §2: a billing run produces at most one invoice per client per period,
@@ -729,3 +736,85 @@ class Refund(models.Model):
 
     def delete(self, *args, **kwargs):
         raise LedgerEntryError("Refunds can never be deleted.")
+
+
+# --- Collections: reminders and suspensions for non-payment (reminders.py, suspension.py) ---
+class Reminder(models.Model):
+    """One reminder sent about an invoice: a step of the schedule (days relative to the due
+    date) or, with no step, one sent by hand. The row is inserted before anything is sent, in
+    the same transaction: the unique constraint is what makes each step go out at most once,
+    however many `send_reminders` run at the same time."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="reminders")
+    # Copied from the invoice so that "last reminder" per client is one indexed lookup.
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="reminders")
+    step = models.SmallIntegerField(null=True, blank=True)  # None: sent by hand
+    channels = models.CharField(max_length=20, blank=True)  # "email,sms" as queued; "" = none
+    sent_at = models.DateTimeField(default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "sent_at"], name="reminder_client_sent_idx"),
+            models.Index(fields=["invoice", "sent_at"], name="reminder_invoice_sent_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "step"],
+                condition=Q(step__isnull=False),
+                name="reminder_once_per_step",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.step_label} for invoice #{self.invoice_id}"
+
+    @property
+    def is_manual(self) -> bool:
+        return self.step is None
+
+    @property
+    def step_label(self) -> str:
+        if self.step is None:
+            return "sent by hand"
+        if self.step == 0:
+            return "on the due date"
+        days = abs(self.step)
+        unit = "day" if days == 1 else "days"
+        return f"{days} {unit} {'before' if self.step < 0 else 'after'} due"
+
+    @property
+    def channel_list(self) -> list[str]:
+        return [c for c in self.channels.split(",") if c]
+
+
+class NonPaymentSuspension(models.Model):
+    """A client's services suspended by collections for an overdue balance. Open (not lifted)
+    at most once per client; the subscriptions it suspended carry suspended_for_nonpayment."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="nonpayment_suspensions"
+    )
+    suspended_at = models.DateTimeField(default=timezone.now)
+    overdue_amount = models.DecimalField(**MONEY, default=ZERO)
+    subscriptions = models.PositiveIntegerField(default=0)  # how many were suspended
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by_payment = models.ForeignKey(
+        Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-suspended_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(lifted_at__isnull=True),
+                name="nonpayment_suspension_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Suspension of client #{self.client_id} since {self.suspended_at:%Y-%m-%d}"

@@ -52,3 +52,12 @@ def monthly_billing_task() -> int:
     year, month = previous_month()
     run = run_billing(year=year, month=month)
     return run.pk
+
+
+@shared_task(ignore_result=True)
+def collections_daily_task() -> dict:
+    """Celery beat, daily (company time): reminders due today, then suspensions. Safe to run
+    any number of times: each (invoice, step) goes out once, each client is suspended once."""
+    from .collections import run_collections
+
+    return run_collections()

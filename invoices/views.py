@@ -253,7 +253,9 @@ def invoice_issue(request, pk: int):
     form = IssueForm(request.POST)
     notify = form.is_valid() and form.cleaned_data["notify"]
     try:
-        issued = issue_invoice(invoice=invoice, issued_by=request.user, notify=notify)
+        issued = issue_invoice(
+            invoice=invoice, issued_by=request.user, notify=notify, request=request
+        )
     except InvoiceError as exc:
         messages.error(request, str(exc))
         return redirect(invoice)
@@ -337,6 +339,7 @@ def credit_note_create(request, pk: int):
                 reason=form.cleaned_data["reason"],
                 line_ids=form.cleaned_data["lines"],
                 created_by=request.user,
+                request=request,
             )
         except InvoiceError as exc:
             form.add_error(None, str(exc))
@@ -360,7 +363,10 @@ def invoice_void(request, pk: int):
         return redirect(invoice)
     try:
         note = void_invoice(
-            invoice=invoice, reason=form.cleaned_data["reason"], created_by=request.user
+            invoice=invoice,
+            reason=form.cleaned_data["reason"],
+            created_by=request.user,
+            request=request,
         )
     except InvoiceError as exc:
         messages.error(request, str(exc))
@@ -405,7 +411,7 @@ def billing(request):
         from .tasks import run_billing_task
 
         with transaction.atomic():
-            run = start_run(year=year, month=month, started_by=request.user)
+            run = start_run(year=year, month=month, started_by=request.user, request=request)
             # The task may run on another machine: it must find the run row committed.
             transaction.on_commit(partial(run_billing_task.delay, run.pk))
         messages.success(request, f"The billing run for {run.period_label} has started.")

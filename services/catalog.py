@@ -12,11 +12,25 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, When
+from django.http import HttpRequest
 from django.utils import timezone
 
 from cms_project.money import format_money
+from staff.audit import created, diff, record, removed, snapshot
 
 from .models import Service, ServicePrice, Subscription
+
+# What the audit log keeps of a service, before and after each change.
+AUDIT_FIELDS = [
+    "name",
+    "category",
+    "description",
+    "billing_cycle",
+    "tax_rate",
+    "is_active",
+    "visible_to_clients",
+    "self_service",
+]
 
 
 # --- Reading prices ------------------------------------------------------------------------
@@ -127,7 +141,12 @@ def _check_one_time_fee(service: Service) -> None:
 # --- Changing the catalog -------------------------------------------------------------------
 @transaction.atomic
 def create_service(
-    *, service: Service, price: Decimal, effective_from: date, created_by=None
+    *,
+    service: Service,
+    price: Decimal,
+    effective_from: date,
+    created_by=None,
+    request: HttpRequest | None = None,
 ) -> Service:
     """Save a new service with its first price. Raises ValidationError naming the field."""
     _check_one_time_fee(service)
@@ -139,13 +158,22 @@ def create_service(
     ServicePrice.objects.create(
         service=service, amount=price, effective_from=effective_from, created_by=created_by
     )
+    record(
+        actor=created_by,
+        action="service.create",
+        obj=service,
+        changes={**created(service, AUDIT_FIELDS), "price": [None, price]},
+        note=f"price from {effective_from.isoformat()}",
+        request=request,
+    )
     return service
 
 
 @transaction.atomic
-def update_service(*, service: Service) -> Service:
+def update_service(*, service: Service, by=None, request: HttpRequest | None = None) -> Service:
     """Save edits to a service's details (not its price: see `set_price`)."""
     _check_one_time_fee(service)
+    previous = Service.objects.select_for_update().filter(pk=service.pk).first()
     saved_cycle = (
         Service.objects.filter(pk=service.pk).values_list("billing_cycle", flat=True).first()
     )
@@ -168,12 +196,20 @@ def update_service(*, service: Service) -> Service:
                 field="name",
             )
     service.save()
+    changes = diff(snapshot(previous, AUDIT_FIELDS), service, AUDIT_FIELDS) if previous else {}
+    if changes:
+        record(actor=by, action="service.update", obj=service, changes=changes, request=request)
     return service
 
 
 @transaction.atomic
 def set_price(
-    *, service: Service, amount: Decimal, effective_from: date, changed_by=None
+    *,
+    service: Service,
+    amount: Decimal,
+    effective_from: date,
+    changed_by=None,
+    request: HttpRequest | None = None,
 ) -> ServicePrice:
     """Schedule a price from a day (today or later). A price not yet in effect on that day is
     replaced; one already in effect never is."""
@@ -199,42 +235,82 @@ def set_price(
         _check_price_point_free(
             name=service.name, amount=amount, on=effective_from, exclude=service, field="amount"
         )
+    # The price that day would have had without this change (a scheduled one it replaces, or
+    # the one in effect before it): the "before" of the audit entry.
+    was = price_in_effect(service=service, on=effective_from)
     if existing is not None:
         existing.amount = amount
         existing.created_by = changed_by
         existing.save(update_fields=["amount", "created_by"])
-        return existing
-    return ServicePrice.objects.create(
-        service=service, amount=amount, effective_from=effective_from, created_by=changed_by
+        price = existing
+    else:
+        price = ServicePrice.objects.create(
+            service=service, amount=amount, effective_from=effective_from, created_by=changed_by
+        )
+    record(
+        actor=changed_by,
+        action="service.price_change",
+        obj=service,
+        changes={"price": [was, amount]},
+        note=f"from {effective_from.isoformat()}"
+        + (" (replaces a scheduled price)" if existing is not None else ""),
+        request=request,
     )
+    return price
 
 
 @transaction.atomic
-def withdraw_scheduled_price(*, price: ServicePrice) -> None:
+def withdraw_scheduled_price(
+    *, price: ServicePrice, by=None, request: HttpRequest | None = None
+) -> None:
     """Remove a price that has not taken effect yet."""
     if price.effective_from <= timezone.localdate():
         raise ValidationError("This price is already in effect; prices in effect are kept.")
+    record(
+        actor=by,
+        action="service.price_withdraw",
+        obj=price.service,
+        changes={"price": [price.amount, None]},
+        note=f"was scheduled from {price.effective_from.isoformat()}",
+        request=request,
+    )
     price.delete()
 
 
 @transaction.atomic
-def deactivate_service(*, service: Service) -> Service:
+def deactivate_service(*, service: Service, by=None, request: HttpRequest | None = None) -> Service:
     """No new subscriptions; existing ones run on until cancelled."""
+    was = service.is_active
     service.is_active = False
     service.save(update_fields=["is_active", "updated_at"])
+    record(
+        actor=by,
+        action="service.deactivate",
+        obj=service,
+        changes={"is_active": [was, False]} if was else None,
+        request=request,
+    )
     return service
 
 
 @transaction.atomic
-def reactivate_service(*, service: Service) -> Service:
+def reactivate_service(*, service: Service, by=None, request: HttpRequest | None = None) -> Service:
     today = timezone.localdate()
     current = price_in_effect(service=service, on=today)
     if current is not None:
         _check_price_point_free(
             name=service.name, amount=current, on=today, exclude=service, field="__all__"
         )
+    was = service.is_active
     service.is_active = True
     service.save(update_fields=["is_active", "updated_at"])
+    record(
+        actor=by,
+        action="service.reactivate",
+        obj=service,
+        changes={"is_active": [was, True]} if not was else None,
+        request=request,
+    )
     return service
 
 
@@ -251,9 +327,16 @@ def deletion_blocker(service: Service) -> str:
 
 
 @transaction.atomic
-def delete_service(*, service: Service) -> None:
+def delete_service(*, service: Service, by=None, request: HttpRequest | None = None) -> None:
     """Admins only (checked by the view). Never a service with subscriptions."""
     blocker = deletion_blocker(service)
     if blocker:
         raise ValidationError(blocker)
+    record(
+        actor=by,
+        action="service.delete",
+        obj=service,
+        changes=removed(service, AUDIT_FIELDS),
+        request=request,
+    )
     service.delete()

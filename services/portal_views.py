@@ -120,7 +120,11 @@ def subscribe(request, pk: int, location_pk: int):
     if request.method == "POST":
         try:
             subscription = subscribe_from_portal(
-                client=client, service=service, location=location, by=request.user
+                client=client,
+                service=service,
+                location=location,
+                by=request.user,
+                request=request,
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
@@ -153,7 +157,7 @@ def cancel(request, pk: int):
     client = _require_client(request)
     subscription = _get_own_subscription(client, pk)
     try:
-        cancel_subscription(subscription=subscription)
+        cancel_subscription(subscription=subscription, by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from clients.models import Client, Equipment, ServiceLocation
@@ -30,11 +31,35 @@ from cms_project.money import (
     start_of_next_period,
     tax_for,
 )
+from staff.audit import created, diff, record, snapshot
 
 from .catalog import price_from_history, price_in_effect
 from .models import Service, Subscription
 
 Status = Subscription.Status
+
+# What the audit log keeps of a subscription, before and after each change.
+AUDIT_FIELDS = [
+    "service",
+    "location",
+    "quantity",
+    "start_date",
+    "end_date",
+    "status",
+    "agreed_price",
+    "agreed_price_until",
+    "equipment",
+]
+
+
+def _audit(subscription: Subscription, action: str, before: dict | None, *, by, request, note=""):
+    """One audit entry for a subscription change, inside the caller's transaction."""
+    changes = (
+        created(subscription, AUDIT_FIELDS)
+        if before is None
+        else diff(before, subscription, AUDIT_FIELDS)
+    )
+    record(actor=by, action=action, obj=subscription, changes=changes, note=note, request=request)
 
 
 class DuplicateSubscriptionError(ValidationError):
@@ -116,6 +141,8 @@ def subscribe(
     agreed_price_until: date | None = None,
     equipment: Equipment | None = None,
     created_by=None,
+    request: HttpRequest | None = None,
+    note: str = "",
 ) -> Subscription:
     """Subscribe a location to a service. Raises ValidationError (per field) or
     DuplicateSubscriptionError; never leaves a half-made subscription."""
@@ -139,7 +166,7 @@ def subscribe(
         # A savepoint: if a concurrent request won the race, the unique constraint refuses
         # this row and the surrounding transaction stays usable for the message.
         with transaction.atomic():
-            return Subscription.objects.create(
+            subscription = Subscription.objects.create(
                 service=service,
                 location=location,
                 quantity=quantity,
@@ -159,6 +186,8 @@ def subscribe(
                 {"equipment": "This equipment is already rented out on another subscription."}
             ) from None
         raise
+    _audit(subscription, "subscription.create", None, by=created_by, request=request, note=note)
+    return subscription
 
 
 # --- Changing -------------------------------------------------------------------------------
@@ -177,9 +206,12 @@ def change_subscription(
     agreed_price: Decimal | None,
     agreed_price_until: date | None,
     equipment: Equipment | None = None,
+    by=None,
+    request: HttpRequest | None = None,
 ) -> Subscription:
     """New quantity or agreed price; they apply to bills from now on (issued invoices keep
     what they billed)."""
+    before = snapshot(subscription, AUDIT_FIELDS)
     _require_status(subscription, *Subscription.OPEN_STATUSES, action="changed")
     _validate_terms(
         quantity=quantity,
@@ -200,12 +232,21 @@ def change_subscription(
         raise ValidationError(
             {"equipment": "This equipment is already rented out on another subscription."}
         ) from None
+    if diff(before, subscription, AUDIT_FIELDS):
+        _audit(subscription, "subscription.change", before, by=by, request=request)
     return subscription
 
 
 @transaction.atomic
-def activate_subscription(*, subscription: Subscription, start_date: date) -> Subscription:
+def activate_subscription(
+    *,
+    subscription: Subscription,
+    start_date: date,
+    by=None,
+    request: HttpRequest | None = None,
+) -> Subscription:
     """A pending request goes live (e.g. after installation); billing starts on `start_date`."""
+    before = snapshot(subscription, AUDIT_FIELDS)
     _require_status(subscription, Status.PENDING, action="activated")
     if not subscription.service.is_monthly:
         subscription.end_date = start_date
@@ -218,22 +259,41 @@ def activate_subscription(*, subscription: Subscription, start_date: date) -> Su
     subscription.start_date = start_date
     subscription.status = Status.ACTIVE
     subscription.save(update_fields=["start_date", "end_date", "status", "updated_at"])
+    _audit(subscription, "subscription.activate", before, by=by, request=request)
     return subscription
 
 
 @transaction.atomic
-def suspend_subscription(*, subscription: Subscription) -> Subscription:
+def suspend_subscription(
+    *,
+    subscription: Subscription,
+    by=None,
+    request: HttpRequest | None = None,
+    note: str = "",
+) -> Subscription:
+    """Stop billing a subscription until resumed. `note` says why (e.g. overdue invoices,
+    when the collections code suspends it with by=None)."""
+    before = snapshot(subscription, AUDIT_FIELDS)
     _require_status(subscription, Status.ACTIVE, action="suspended")
     subscription.status = Status.SUSPENDED
     subscription.save(update_fields=["status", "updated_at"])
+    _audit(subscription, "subscription.suspend", before, by=by, request=request, note=note)
     return subscription
 
 
 @transaction.atomic
-def resume_subscription(*, subscription: Subscription) -> Subscription:
+def resume_subscription(
+    *,
+    subscription: Subscription,
+    by=None,
+    request: HttpRequest | None = None,
+    note: str = "",
+) -> Subscription:
+    before = snapshot(subscription, AUDIT_FIELDS)
     _require_status(subscription, Status.SUSPENDED, action="resumed")
     subscription.status = Status.ACTIVE
     subscription.save(update_fields=["status", "updated_at"])
+    _audit(subscription, "subscription.resume", before, by=by, request=request, note=note)
     return subscription
 
 
@@ -244,15 +304,21 @@ def default_cancellation_date(today: date | None = None) -> date:
 
 @transaction.atomic
 def cancel_subscription(
-    *, subscription: Subscription, effective_date: date | None = None
+    *,
+    subscription: Subscription,
+    effective_date: date | None = None,
+    by=None,
+    request: HttpRequest | None = None,
 ) -> Subscription:
     """Cancel from a day (its last billed day). A pending request is cancelled at once."""
+    before = snapshot(subscription, AUDIT_FIELDS)
     _require_status(subscription, *Subscription.OPEN_STATUSES, action="cancelled")
     today = timezone.localdate()
     if subscription.status == Status.PENDING:
         subscription.status = Status.CANCELLED
         subscription.end_date = None  # it never started: nothing to bill
         subscription.save(update_fields=["status", "end_date", "updated_at"])
+        _audit(subscription, "subscription.cancel", before, by=by, request=request)
         return subscription
     effective_date = effective_date or default_cancellation_date(today)
     period_start = period_bounds(today.year, today.month)[0]
@@ -272,6 +338,7 @@ def cancel_subscription(
     if effective_date < today:
         subscription.status = Status.CANCELLED
     subscription.save(update_fields=["status", "end_date", "updated_at"])
+    _audit(subscription, "subscription.cancel", before, by=by, request=request)
     return subscription
 
 
@@ -366,7 +433,12 @@ def locations_of(client: Client) -> QuerySet[ServiceLocation]:
 
 @transaction.atomic
 def subscribe_from_portal(
-    *, client: Client, service: Service, location: ServiceLocation, by=None
+    *,
+    client: Client,
+    service: Service,
+    location: ServiceLocation,
+    by=None,
+    request: HttpRequest | None = None,
 ) -> Subscription:
     """A client subscribes one of their own locations, starting today: active at once for
     self-service services, else pending until our team activates it."""
@@ -381,6 +453,8 @@ def subscribe_from_portal(
         start_date=timezone.localdate(),
         status=Status.ACTIVE if service.self_service else Status.PENDING,
         created_by=by,
+        request=request,
+        note="from the client portal",
     )
 
 

@@ -84,6 +84,7 @@ def service_create(request):
                 price=form.cleaned_data["price"],
                 effective_from=form.cleaned_data["price_effective_from"],
                 created_by=request.user,
+                request=request,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -131,7 +132,9 @@ def service_edit(request, pk: int):
     form = ServiceForm(request.POST or None, instance=service)
     if request.method == "POST" and form.is_valid():
         try:
-            catalog.update_service(service=form.save(commit=False))
+            catalog.update_service(
+                service=form.save(commit=False), by=request.user, request=request
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -152,6 +155,7 @@ def service_price(request, pk: int):
                 amount=form.cleaned_data["amount"],
                 effective_from=form.cleaned_data["effective_from"],
                 changed_by=request.user,
+                request=request,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -170,7 +174,7 @@ def price_withdraw(request, pk: int, price_pk: int):
     service = _get_service(pk)
     price = get_object_or_404(ServicePrice, pk=price_pk, service=service)
     try:
-        catalog.withdraw_scheduled_price(price=price)
+        catalog.withdraw_scheduled_price(price=price, by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -181,7 +185,7 @@ def price_withdraw(request, pk: int, price_pk: int):
 @workspace_required
 @require_POST
 def service_deactivate(request, pk: int):
-    service = catalog.deactivate_service(service=_get_service(pk))
+    service = catalog.deactivate_service(service=_get_service(pk), by=request.user, request=request)
     messages.success(
         request,
         f"“{service.name}” is inactive: no new subscriptions; existing ones run on until "
@@ -195,7 +199,7 @@ def service_deactivate(request, pk: int):
 def service_reactivate(request, pk: int):
     service = _get_service(pk)
     try:
-        catalog.reactivate_service(service=service)
+        catalog.reactivate_service(service=service, by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -208,7 +212,7 @@ def service_reactivate(request, pk: int):
 def service_delete(request, pk: int):
     service = _get_service(pk)
     try:
-        catalog.delete_service(service=service)
+        catalog.delete_service(service=service, by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("services:service_detail", pk=service.pk)
@@ -291,6 +295,7 @@ def subscription_create(request, location_pk: int):
                 agreed_price_until=data["agreed_price_until"],
                 equipment=data["equipment"],
                 created_by=request.user,
+                request=request,
             )
         except subscriptions.DuplicateSubscriptionError as exc:
             form.add_error("service", exc)
@@ -335,7 +340,9 @@ def subscription_change(request, pk: int):
     form = ChangeSubscriptionForm(request.POST, subscription=subscription)
     if form.is_valid():
         try:
-            subscriptions.change_subscription(subscription=subscription, **form.cleaned_data)
+            subscriptions.change_subscription(
+                subscription=subscription, by=request.user, request=request, **form.cleaned_data
+            )
         except ValidationError as exc:
             if not hasattr(exc, "error_dict"):  # e.g. the subscription is no longer open
                 messages.error(request, " ".join(exc.messages))
@@ -356,7 +363,10 @@ def subscription_activate(request, pk: int):
     if form.is_valid():
         try:
             subscriptions.activate_subscription(
-                subscription=subscription, start_date=form.cleaned_data["start_date"]
+                subscription=subscription,
+                start_date=form.cleaned_data["start_date"],
+                by=request.user,
+                request=request,
             )
         except ValidationError as exc:
             if not hasattr(exc, "error_dict"):  # e.g. the subscription is no longer open
@@ -389,7 +399,7 @@ def subscription_resume(request, pk: int):
 def _simple_transition(request, pk: int, change, done: str):
     subscription = _get_subscription(pk)
     try:
-        change(subscription=subscription)
+        change(subscription=subscription, by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -407,7 +417,10 @@ def subscription_cancel(request, pk: int):
     if form.is_valid():
         try:
             subscriptions.cancel_subscription(
-                subscription=subscription, effective_date=form.cleaned_data["effective_date"]
+                subscription=subscription,
+                effective_date=form.cleaned_data["effective_date"],
+                by=request.user,
+                request=request,
             )
         except ValidationError as exc:
             if not hasattr(exc, "error_dict"):  # e.g. the subscription is no longer open

@@ -11,8 +11,10 @@ rolled-back change leaves no entry)::
            changes=diff(before, client, FIELDS), request=request)
 
 Action names are "<thing>.<verb>" in lower case (`invoice.issue`, `payment.refund`); the ones
-this app writes are listed in ACTIONS, which the audit page offers as suggestions. Entries are
-append-only (see staff.models.AuditEntry).
+this app writes are listed in ACTIONS. Every other app lists its own with readable labels in an
+`AUDIT_ACTIONS` dict set on its AppConfig (`audit_actions = AUDIT_ACTIONS` in its apps.py);
+`action_labels()` collects them through the app registry, so this low app never imports a
+higher one. Entries are append-only (see staff.models.AuditEntry).
 """
 
 import datetime
@@ -22,6 +24,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.apps import apps
 from django.db import models
 from django.http import HttpRequest
 
@@ -60,6 +63,25 @@ ACTIONS = {
     "signup.request": "Asked to sign up",
     "signup.complete": "Signed up (email verified)",
 }
+
+
+def action_labels() -> dict[str, str]:
+    """Every registered action and its label: this app's ACTIONS, then each installed app's
+    `audit_actions` (read from its AppConfig, in INSTALLED_APPS order)."""
+    labels = dict(ACTIONS)
+    for config in apps.get_app_configs():
+        labels.update(getattr(config, "audit_actions", None) or {})
+    return labels
+
+
+def action_kinds() -> list[str]:
+    """The "<thing>" parts of the registered actions, sorted: what the kind filter offers."""
+    return sorted({action.split(".", 1)[0] for action in action_labels()})
+
+
+def label_for(action: str) -> str:
+    return action_labels().get(action, "")
+
 
 _MAX_TEXT = {"actor_label": 254, "object_repr": 200, "note": 500, "object_type": 100}
 
@@ -113,6 +135,16 @@ def diff(
     old = snapshot(before, fields)
     new = snapshot(after, fields)
     return {f: [old[f], new[f]] for f in fields if old[f] != new[f]}
+
+
+def created(obj: models.Model | Mapping, fields: Iterable[str]) -> dict[str, list]:
+    """{"field": [None, value]} for a new object: its fields that hold something."""
+    return {f: [None, v] for f, v in snapshot(obj, fields).items() if v not in (None, "")}
+
+
+def removed(obj: models.Model | Mapping, fields: Iterable[str]) -> dict[str, list]:
+    """{"field": [value, None]} for an object about to be deleted."""
+    return {f: [v, None] for f, v in snapshot(obj, fields).items() if v not in (None, "")}
 
 
 def record(

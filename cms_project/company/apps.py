@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 
+# What this app writes to the audit log (collected by staff.audit.action_labels()).
+AUDIT_ACTIONS = {"company.settings_change": "Changed the company settings"}
+
 
 class CompanyConfig(AppConfig):
     """The company's own details and billing policy: one record, edited by admins."""
@@ -7,3 +10,4 @@ class CompanyConfig(AppConfig):
     name = "cms_project.company"
     label = "company"
     verbose_name = "Company settings"
+    audit_actions = AUDIT_ACTIONS

@@ -57,10 +57,14 @@ class CompanySettings(models.Model):
         default=default_reminder_schedule,
         help_text="Days relative to the due date when reminders go out (negative = before).",
     )
+    # Per step of the schedule (key: the day as text, e.g. "-3"): {"channels": ["email", "sms"],
+    # "subject": ..., "body": ..., "sms": ...}. A step with no entry uses the built-in texts of
+    # invoices.reminders and both channels (each still by the client's preference).
+    reminder_templates = models.JSONField(default=dict, blank=True)
     suspend_after_days = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        validators=[MaxValueValidator(365)],
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text="Suspend a client's services this many days after due; blank = never.",
     )
     updated_at = models.DateTimeField(auto_now=True)

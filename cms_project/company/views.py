@@ -3,6 +3,7 @@ from django.shortcuts import redirect, render
 
 from staff.permissions import admin_required
 
+from .changes import save_company_settings
 from .forms import CompanySettingsForm
 from .models import get_company
 
@@ -12,7 +13,7 @@ def company_settings(request):
     company = get_company()
     form = CompanySettingsForm(request.POST or None, request.FILES or None, instance=company)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        save_company_settings(form=form, by=request.user, request=request)
         messages.success(request, "Company settings saved. New invoices will show them.")
         return redirect("company:settings")
     return render(request, "company/settings.html", {"form": form})

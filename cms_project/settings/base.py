@@ -311,6 +311,13 @@ CELERY_BEAT_SCHEDULE["invoices-monthly-billing-run"] = {
     "schedule": crontab(minute=0, hour=6, day_of_month=1),
 }
 
+# Collections: payment reminders due today, then suspensions for non-payment, at 08:00 company
+# time (CELERY_TIMEZONE follows TIME_ZONE). Running it twice sends nothing twice.
+CELERY_BEAT_SCHEDULE["invoices-daily-collections"] = {
+    "task": "invoices.tasks.collections_daily_task",
+    "schedule": crontab(minute=0, hour=8),
+}
+
 # --- Security (strict by default; production.py adds the HTTPS-only parts) -----------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -86,3 +86,21 @@ def test_a_logo_that_is_not_an_image_is_refused(login, admin_user, tmp_path, set
     response = login(admin_user).post(reverse("company:settings"), {**VALID, "logo": fake})
     assert response.status_code == 200
     assert "logo" in response.context["form"].errors
+
+
+def test_a_settings_change_is_audited_with_before_and_after(login, admin_user):
+    from staff.models import AuditEntry
+
+    get_company()  # the record as the environment defaults make it
+    login(admin_user).post(reverse("company:settings"), VALID)
+    entry = AuditEntry.objects.get(action="company.settings_change")
+    assert (entry.actor, entry.object_type, entry.object_id) == (
+        admin_user,
+        "company.companysettings",
+        "1",
+    )
+    assert entry.changes["name"] == ["Data Plus Fiber", "Data Plus Fiber LLC"]
+    assert entry.changes["default_tax_rate"][1] == "8.25"
+    assert entry.changes["suspend_after_days"] == [None, 30]
+    login(admin_user).post(reverse("company:settings"), VALID)  # saved again, unchanged
+    assert AuditEntry.objects.filter(action="company.settings_change").count() == 1

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoices', '0002_payments_core'),
+        ('invoices', '0003_collections'),
     ]
 
     operations = [
