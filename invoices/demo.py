@@ -2,6 +2,7 @@
 issued invoices (some of them overdue) to look at, and payments for them. Idempotent: billing a
 period again creates nothing for clients already billed; clients with payments get no more."""
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.utils import timezone
@@ -13,12 +14,17 @@ from .billing import clients_to_bill, run_billing
 from .models import Invoice, PaymentMethod
 
 DEMO_MONTHS = 3
+BENCH_MONTHS = 12  # `seed_demo --clients N`: a year of invoices for the benchmark data set
 
 
-def seed_demo_invoices(*, months: int = DEMO_MONTHS) -> int:
+def seed_demo_invoices(
+    *, months: int = DEMO_MONTHS, progress: Callable[[int, int, int], None] | None = None
+) -> int:
     """Bill the `months` months before the current one, oldest first, each issued on the
     day after its month ended (as the monthly schedule would have). Returns how many invoices
-    were created. No emails or SMS are sent; PDFs are rendered on their first download."""
+    were created. No emails or SMS are sent; PDFs are rendered on their first download.
+    The invoices go through the real billing run (bulk inserts, numbers taken in blocks), so
+    the benchmark data set follows every billing rule. `progress(year, month, created)`."""
     today = timezone.localdate()
     periods = []
     year, month = today.year, today.month
@@ -39,6 +45,8 @@ def seed_demo_invoices(*, months: int = DEMO_MONTHS) -> int:
             year=year, month=month, notify=False, render_pdfs=False, issue_date=issue_date
         )
         created += run.created_count
+        if progress:
+            progress(year, month, run.created_count)
     return created
 
 
@@ -70,7 +78,10 @@ def seed_demo_payments() -> int:
     today = timezone.localdate()
     created = 0
     clients = (
-        Client.objects.filter(invoices__status__in=Invoice.OPEN_STATUSES, payments__isnull=True)
+        # The demo company's own clients only: `seed_demo --clients N` bills generated ones
+        # (@example.net) too, and their invoices stay unpaid for the benchmarks.
+        Client.objects.filter(email__endswith="dataplusfiber.example")
+        .filter(invoices__status__in=Invoice.OPEN_STATUSES, payments__isnull=True)
         .select_related("user")
         .distinct()
         .order_by("pk")

@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     # Client self sign-up: above staff and clients (it creates both a user and a client).
     "cms_project.signup",
     "cms_project.dashboard",
+    # make bench (no models, no URLs in production: its floor view has its own URLconf).
+    "cms_project.benchmarks",
 ]
 
 MIDDLEWARE = [
@@ -117,7 +119,10 @@ TEMPLATES = [
                 "cms_project.context_processors.company",
             ],
             # cms_project is not an app, so its template tags are registered by name.
-            "libraries": {"money": "cms_project.templatetags.money"},
+            "libraries": {
+                "money": "cms_project.templatetags.money",
+                "navigation": "cms_project.templatetags.navigation",
+            },
         },
     },
 ]

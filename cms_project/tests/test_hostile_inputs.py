@@ -265,6 +265,9 @@ def _stored_markup() -> bool:
     )
 
 
+# Every form times every hostile value: minutes on a loaded 2-core machine, so more than the
+# suite's default 300 s per test.
+@pytest.mark.timeout(1200)
 @pytest.mark.parametrize("role", ROLES)
 def test_every_form_survives_hostile_input(role, personas, sent_sms):
     client = Client()

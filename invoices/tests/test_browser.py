@@ -13,6 +13,7 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from cms_project.tests.browser import go_to
 from cms_project.tests.test_browser_foundation import log_in, log_out
 
 from ..models import Invoice
@@ -36,9 +37,7 @@ def test_staff_bill_the_month_send_an_invoice_and_the_client_sees_it(
 
     # Staff: run billing for the month the form proposes (the one that just ended).
     log_in(page, live_server.url, staff_user.email)
-    page.get_by_role("navigation", name="Staff workspace").get_by_role(
-        "link", name="Billing"
-    ).click()
+    go_to(page, "Billing", "Billing runs")
     page.get_by_role("button", name="Start billing run").click()
     expect(page.get_by_role("heading", name=re.compile("^Progress: Finished"))).to_be_visible()
     expect(page.locator("[data-run=created]")).to_have_text("1")

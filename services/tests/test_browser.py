@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from cms_project.tests.browser import go_to
 from services.models import Subscription
 from services.subscriptions import subscribe_preview
 from staff.tests.factories import TEST_PASSWORD
@@ -60,7 +61,7 @@ def test_a_client_subscribes_with_a_prorated_preview_and_staff_activate_it(
 
     staff_page = browser.new_page()
     _log_in(staff_page, live_server, staff_user.email)
-    staff_page.get_by_role("link", name="Subscriptions", exact=True).click()
+    go_to(staff_page, "Catalog", "Subscriptions")
     staff_page.get_by_label("Status").select_option("pending")
     staff_page.get_by_role("button", name="Filter").click()
     staff_page.get_by_role("link", name="Fiber 1 Gig").click()

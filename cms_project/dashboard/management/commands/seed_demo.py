@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clients.demo import generate_clients, seed_demo_clients
-from invoices.demo import seed_demo_invoices, seed_demo_payments
-from services.demo import seed_demo_services
+from invoices.demo import BENCH_MONTHS, DEMO_MONTHS, seed_demo_invoices, seed_demo_payments
+from services.demo import seed_demo_services, seed_demo_subscriptions
 from staff.demo import DEMO_PASSWORD, seed_demo_accounts
 
 
@@ -27,10 +27,21 @@ class Command(BaseCommand):
             default=0,
             metavar="N",
             help="Also generate N realistic clients with locations and equipment (bulk inserts, "
-            "for benchmarks). Adds N more on every run.",
+            "for benchmarks). Adds N more on every run, subscribes their locations and bills "
+            "the last --months months for everyone.",
+        )
+        parser.add_argument(
+            "--months",
+            type=int,
+            default=None,
+            metavar="M",
+            help="Months of issued invoices to bill (default: 3, or 12 with --clients).",
         )
 
-    def handle(self, *args, force: bool = False, clients: int = 0, **options):
+    def handle(
+        self, *args, force: bool = False, clients: int = 0, months: int | None = None, **options
+    ):
+        self.verbosity = options.get("verbosity", 1)
         if not settings.DEBUG and not force:
             raise CommandError(
                 "DEBUG is off, so this looks like a real installation: the demo logins have a "
@@ -38,6 +49,14 @@ class Command(BaseCommand):
             )
         if clients < 0:
             raise CommandError("--clients must be zero or more.")
+        if clients:
+            # With DEBUG on (local settings) Django keeps the SQL of every query, bulk inserts
+            # of thousands of rows included: time and memory a real load does not spend.
+            settings.DEBUG = False
+        if months is None:
+            months = BENCH_MONTHS if clients else DEMO_MONTHS
+        if not 0 <= months <= 36:
+            raise CommandError("--months must be between 0 and 36.")
         with transaction.atomic():
             accounts = seed_demo_accounts()
             new_clients = seed_demo_clients()
@@ -53,21 +72,38 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Catalog: {catalog_size} services; {new_subscriptions} new subscriptions."
         )
-        # After the clients and services seeds, outside their transaction: billing commits
-        # batch by batch. Bills the last few months (idempotent).
-        new_invoices = seed_demo_invoices()
-        if new_invoices:
-            self.stdout.write(f"Billed the last months: {new_invoices} new demo invoices.")
-        new_payments = seed_demo_payments()
-        if new_payments:
-            self.stdout.write(f"Recorded {new_payments} demo payments (no receipts sent).")
         if clients:
+            # Before billing, so that a fresh data set's invoice numbers follow their issue
+            # dates. Each step is timed: `make bench` reports how long a data set takes.
             started = time.monotonic()
             totals = generate_clients(clients)
             self.stdout.write(
                 f"Generated {totals['clients']} clients, {totals['locations']} locations and "
                 f"{totals['equipment']} devices in {time.monotonic() - started:.1f} s."
             )
+            started = time.monotonic()
+            subscribed = seed_demo_subscriptions()
+            self.stdout.write(
+                f"Subscribed their locations: {subscribed} subscriptions in "
+                f"{time.monotonic() - started:.1f} s."
+            )
+        # After the clients and services seeds, outside their transaction: billing commits
+        # batch by batch. Bills the last few months (idempotent).
+        started = time.monotonic()
+        new_invoices = seed_demo_invoices(months=months, progress=self._progress)
+        if new_invoices:
+            self.stdout.write(
+                f"Billed the last {months} months: {new_invoices} new invoices in "
+                f"{time.monotonic() - started:.1f} s."
+            )
+        # The demo clients' payments (not the generated ones'), after their invoices.
+        new_payments = seed_demo_payments()
+        if new_payments:
+            self.stdout.write(f"Recorded {new_payments} demo payments (no receipts sent).")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}) — for the demo only:")
         for user, _ in accounts:
             self.stdout.write(f"  {user.get_role_display():<7} {user.email}")
+
+    def _progress(self, year: int, month: int, created: int) -> None:
+        if self.verbosity > 1 or created > 1000:
+            self.stdout.write(f"  {year}-{month:02d}: {created} invoices", ending="\n")
