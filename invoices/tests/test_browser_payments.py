@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
+from cms_project.tests.browser import go_to
 from cms_project.tests.test_browser_foundation import log_in, log_out
 
 from ..models import Invoice, Payment
@@ -82,9 +83,7 @@ def test_staff_record_a_cash_payment_for_part_of_an_invoice_and_download_the_rec
     assert payment.number in text and "$50.00" in text and invoice.number in text
 
     # The payments list, the client page's money view.
-    page.get_by_role("navigation", name="Staff workspace").get_by_role(
-        "link", name="Payments"
-    ).click()
+    go_to(page, "Billing", "Payments")
     expect(page.locator("[data-total=amount]")).to_have_text("$50.00")
     axe(page, context="staff: payments list")
     shot(page, "payments-list")
