@@ -12,6 +12,10 @@ AUDIT_ACTIONS = {
     "equipment.create": "Recorded new equipment",
     "equipment.update": "Edited equipment details",
     "equipment.move": "Moved equipment or changed its status",
+    "opportunity.create": "Added a sales opportunity",
+    "opportunity.update": "Edited a sales opportunity",
+    "opportunity.move": "Moved a sales opportunity to another stage",
+    "client.activate": "Made a prospect an active client (won an opportunity)",
 }
 
 

@@ -6,6 +6,7 @@ from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from cms_project.money import round_money
 from staff.models import Role
 
 from .validation import validate_mac
@@ -308,3 +309,80 @@ class ClientImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+class Opportunity(models.Model):
+    """A possible sale to a prospect or a client (the sales pipeline)."""
+
+    class Stage(models.TextChoices):
+        PROSPECTING = "prospecting", "Prospecting"
+        QUALIFICATION = "qualification", "Qualification"
+        PROPOSAL = "proposal", "Proposal"
+        NEGOTIATION = "negotiation", "Negotiation"
+        WON = "won", "Closed Won"
+        LOST = "lost", "Closed Lost"
+
+    # The probability a stage starts with (percent); staff may override it per opportunity.
+    STAGE_PROBABILITY = {
+        Stage.PROSPECTING: 10,
+        Stage.QUALIFICATION: 25,
+        Stage.PROPOSAL: 50,
+        Stage.NEGOTIATION: 75,
+        Stage.WON: 100,
+        Stage.LOST: 0,
+    }
+    CLOSED_STAGES = (Stage.WON, Stage.LOST)
+    OPEN_STAGES = (Stage.PROSPECTING, Stage.QUALIFICATION, Stage.PROPOSAL, Stage.NEGOTIATION)
+    # "Best case" counts the open opportunities at least this far along.
+    BEST_CASE_STAGES = (Stage.PROPOSAL, Stage.NEGOTIATION)
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="opportunities")
+    name = models.CharField(max_length=200)
+    value = models.DecimalField(max_digits=12, decimal_places=2)
+    stage = models.CharField(
+        max_length=14, choices=Stage.choices, default=Stage.PROSPECTING, db_index=True
+    )
+    probability = models.PositiveSmallIntegerField("probability (%)")
+    expected_close_date = models.DateField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        limit_choices_to=workspace_user_choices,
+    )
+    notes = models.TextField(blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["expected_close_date", "pk"]
+        verbose_name_plural = "opportunities"
+        indexes = [
+            models.Index(
+                fields=["stage", "expected_close_date"], name="opportunity_stage_close_idx"
+            ),
+            models.Index(fields=["owner", "stage"], name="opportunity_owner_stage_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(value__gte=0), name="opportunity_value_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(probability__lte=100), name="opportunity_probability_max_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in self.OPEN_STAGES
+
+    @property
+    def weighted_value(self):
+        return round_money(self.value * self.probability / 100)

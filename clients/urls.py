@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import pipeline_views, views
 
 app_name = "clients"
 
@@ -29,6 +29,17 @@ urlpatterns = [
     path("equipment/<int:pk>/edit/", views.equipment_edit, name="equipment_edit"),
     path("equipment/<int:pk>/move/", views.equipment_move, name="equipment_move"),
     path("tasks/", views.task_list, name="task_list"),
+    path("pipeline/", pipeline_views.pipeline_board, name="pipeline"),
+    path("opportunities/", pipeline_views.opportunity_list, name="opportunity_list"),
+    path("opportunities/new/", pipeline_views.opportunity_create, name="opportunity_create"),
+    path("opportunities/<int:pk>/", pipeline_views.opportunity_detail, name="opportunity_detail"),
+    path("opportunities/<int:pk>/edit/", pipeline_views.opportunity_edit, name="opportunity_edit"),
+    path("opportunities/<int:pk>/move/", pipeline_views.opportunity_move, name="opportunity_move"),
+    path(
+        "<int:pk>/opportunities/new/",
+        pipeline_views.client_opportunity_create,
+        name="client_opportunity_create",
+    ),
     path("tasks/new/", views.task_create, name="task_create"),
     path("tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
     path("tasks/<int:pk>/complete/", views.task_complete, name="task_complete"),

@@ -40,7 +40,11 @@ WORKSPACE_MENU: tuple[Item | Group, ...] = (
         (
             Item("clients:client_list", "Clients", match=("clients:",)),
             Item("clients:task_list", "My tasks", match=("clients:task_",)),
-            Item("clients:pipeline", "Pipeline", match=("clients:pipeline", "clients:opportunit")),
+            Item(
+                "clients:pipeline",
+                "Pipeline",
+                match=("clients:pipeline", "clients:opportunit", "clients:client_opportunit"),
+            ),
             Item("clients:equipment_list", "Equipment", match=("clients:equipment_",)),
             Item("clients:import_start", "Import", match=("clients:import_",)),
         ),

@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from staff import login_views
+from staff.mail import QueuedPasswordResetForm
 from staff.permissions import login_required_any_role, public
 from staff.urls import account_urlpatterns
 
@@ -30,6 +31,8 @@ account_patterns = [
         "password/reset/",
         public(
             auth_views.PasswordResetView.as_view(
+                # Queued in the delivery log (retried, hidden there: the link is a secret).
+                form_class=QueuedPasswordResetForm,
                 email_template_name="registration/password_reset_email.txt",
                 subject_template_name="registration/password_reset_subject.txt",
             )
@@ -65,7 +68,9 @@ urlpatterns = [
     path("staff/settings/", include("cms_project.company.urls")),
     path("staff/clients/", include("clients.urls")),
     path("staff/services/", include("services.urls")),
-    path("staff/invoices/", include("invoices.urls")),
+    # The invoices namespace: staff pages under staff/invoices/, portal pay and statement.
+    path("", include("invoices.site_urls")),
+    path("staff/reports/", include("cms_project.dashboard.urls")),
     path("portal/", dashboard.portal_home, name="portal_home"),
     path("portal/account/", include("clients.portal_urls")),
     path("portal/services/", include("services.portal_urls")),

@@ -13,6 +13,8 @@ AUDIT_ACTIONS = {
     "reminder.resume": "Resumed payment reminders",
     "collections.suspend": "Suspended services for non-payment",
     "collections.restore": "Restored services after payment",
+    "checkout.start": "Started an online payment",
+    "checkout.failed": "Online payment declined",
 }
 
 

@@ -89,6 +89,10 @@ class InvoiceFilterForm(forms.Form):
     sort = forms.ChoiceField(
         choices=[(key, key) for key in SORTS], required=False, widget=forms.HiddenInput
     )
+    # Set by the dashboard's links (invoiced in a period, outstanding), kept while filtering.
+    issued_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    issued_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    open = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()

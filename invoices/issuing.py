@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from cms_project.company.models import CompanySettings, get_company
-from cms_project.money import tax_summary, totals
+from cms_project.money import TaxGroup, tax_summary, totals_of_groups
 from staff.audit import diff, record, snapshot
 
 from .models import Invoice, InvoiceLine
@@ -61,14 +61,16 @@ def new_pdf_path() -> str:
     return f"invoices/{uuid4().hex}.pdf"
 
 
-def apply_totals(document, lines) -> None:
+def apply_totals(document, lines, *, groups: list[TaxGroup] | None = None) -> None:
     """Net, tax, total and the tax summary of a document (invoice or credit note), from its
-    lines, through cms_project.money: per-line nets, tax per rate on the sum of the nets."""
-    figures = totals(lines)
+    lines, through cms_project.money: per-line nets, tax per rate on the sum of the nets.
+    `groups`: `tax_summary(lines)` when the caller already computed it."""
+    if groups is None:
+        groups = tax_summary(lines)
+    figures = totals_of_groups(groups)
     document.net, document.tax, document.total = figures.net, figures.tax, figures.total
     document.tax_breakdown = [
-        {"rate": str(group.rate), "net": str(group.net), "tax": str(group.tax)}
-        for group in tax_summary(lines)
+        {"rate": str(group.rate), "net": str(group.net), "tax": str(group.tax)} for group in groups
     ]
 
 
@@ -100,9 +102,11 @@ def finalise(
     issue_date: date,
     issued_by=None,
     billing_address: str | None = None,
+    groups: list[TaxGroup] | None = None,
 ) -> None:
     """Turn a draft (in memory) into an issued invoice: number, dates, copies, figures.
-    The caller saves it, inside the transaction that took the number."""
+    The caller saves it, inside the transaction that took the number. `invoice` may be any
+    object taking attributes (the billing run fills plain rows through it)."""
     invoice.number = number
     invoice.status = Invoice.Status.ISSUED
     invoice.issue_date = issue_date
@@ -113,7 +117,7 @@ def finalise(
     copy_company(invoice, company)
     invoice.payment_instructions = company.payment_instructions
     invoice.portal_url = settings.COMPANY["portal_url"]
-    apply_totals(invoice, lines)
+    apply_totals(invoice, lines, groups=groups)
     invoice.pdf_path = new_pdf_path()
 
 
@@ -122,6 +126,15 @@ def schedule_pdf(invoice_id: int) -> None:
     from .tasks import render_invoice_pdf_task
 
     transaction.on_commit(partial(render_invoice_pdf_task.delay, invoice_id))
+
+
+def schedule_pdfs(invoice_ids: list[int]) -> None:
+    """One background task for a whole batch of issued invoices (the billing run): a task
+    per invoice would cost 100,000 broker messages a month for nothing."""
+    from .tasks import render_invoice_pdfs_task
+
+    if invoice_ids:
+        transaction.on_commit(partial(render_invoice_pdfs_task.delay, list(invoice_ids)))
 
 
 @transaction.atomic

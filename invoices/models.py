@@ -12,6 +12,7 @@ outright, and so do the invoice lines of an issued invoice and the queryset `del
 views and the Django admin refuse too; `issuing.py` is the only way from draft to issued.
 """
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -172,6 +173,9 @@ class Invoice(models.Model):
             models.Index(fields=["client", "status"]),
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["period_year", "period_month"]),
+            # The staff list's default order (newest first): without it every page of the
+            # list sorts the whole table (1.5 s at 300,000 invoices).
+            models.Index(fields=["-issue_date", "-id"], name="invoice_issue_date_id_idx"),
             # Late payers / aging and send_reminders read only open invoices that still owe.
             models.Index(
                 # balance as a key column, not INCLUDE: SQLite has no INCLUDE (check W040).
@@ -818,3 +822,65 @@ class NonPaymentSuspension(models.Model):
 
     def __str__(self) -> str:
         return f"Suspension of client #{self.client_id} since {self.suspended_at:%Y-%m-%d}"
+
+
+# --- Online payments -------------------------------------------------------------------------
+class OnlineCheckout(models.Model):
+    """A client paying online: what they chose to pay (invoices and amounts), the provider's
+    session, and the payment it became. The card number and CVC never reach this model (nor
+    any other): only the brand and last four digits, once the provider says it was paid."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    # In URLs instead of the pk: not guessable, and the views still check the owner.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="online_checkouts"
+    )
+    provider = models.CharField(max_length=20)
+    # The provider's id for it (Stripe: cs_…); empty until the provider has answered.
+    session_id = models.CharField(max_length=255, blank=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    # [{"invoice_id": 12, "number": "INV-2026-000012", "amount": "49.99"}], amounts as strings.
+    allocations = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    failure_message = models.CharField(max_length=300, blank=True)
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="online_checkout",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "session_id"],
+                condition=~Q(session_id=""),
+                name="online_checkout_session_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="online_checkout_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Online checkout {self.public_id} ({self.get_status_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING

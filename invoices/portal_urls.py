@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import payment_views, portal_views
+from . import portal_views
 
 app_name = "invoices_portal"
 
@@ -13,10 +13,4 @@ urlpatterns = [
     path("<int:pk>/email/", portal_views.invoice_email, name="email"),
     path("credit-notes/<int:pk>/", portal_views.credit_note_detail, name="credit_note_detail"),
     path("credit-notes/<int:pk>/pdf/", portal_views.credit_note_pdf, name="credit_note_pdf"),
-    path("payments/", payment_views.portal_payment_list, name="payments"),
-    path(
-        "payments/<int:pk>/receipt/",
-        payment_views.portal_payment_receipt,
-        name="payment_receipt",
-    ),
 ]

@@ -38,6 +38,9 @@ def search_invoices(
     min_total: Decimal | None = None,
     max_total: Decimal | None = None,
     sort: str = DEFAULT_SORT,
+    issued_from=None,
+    issued_to=None,
+    open_only: bool = False,
 ) -> QuerySet[Invoice]:
     invoices = Invoice.objects.select_related("client")
     if status:
@@ -58,6 +61,13 @@ def search_invoices(
         invoices = invoices.filter(total__gte=min_total)
     if max_total is not None:
         invoices = invoices.filter(total__lte=max_total)
+    # The dashboard's KPIs link here: invoiced in a period, what is still outstanding.
+    if issued_from is not None:
+        invoices = invoices.filter(issue_date__gte=issued_from)
+    if issued_to is not None:
+        invoices = invoices.filter(issue_date__lte=issued_to)
+    if open_only:
+        invoices = invoices.open().filter(balance__gt=0)
     return invoices.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 

@@ -195,7 +195,7 @@ def _message_context(payment: Payment) -> dict:
 def portal_payments_link() -> str:
     from django.conf import settings
 
-    return settings.COMPANY["portal_url"].rstrip("/") + reverse("invoices_portal:payments")
+    return settings.COMPANY["portal_url"].rstrip("/") + reverse("invoices:portal_payments")
 
 
 def receipt_email(payment: Payment) -> tuple[str, str]:

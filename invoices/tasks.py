@@ -15,6 +15,16 @@ def render_invoice_pdf_task(invoice_id: int) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True)
+def render_invoice_pdfs_task(invoice_ids: list[int]) -> None:
+    """The PDFs of a billing-run batch. Each render skips an invoice whose PDF is stored, so a
+    retry (storage hiccup) or a redelivered message resumes where the last attempt stopped."""
+    from .pdf import render_invoice_pdf
+
+    for invoice_id in invoice_ids:
+        render_invoice_pdf(invoice_id=invoice_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True)
 def render_credit_note_pdf_task(credit_note_id: int) -> None:
     from .pdf import render_credit_note_pdf
 

@@ -6,7 +6,6 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cms_project.money import format_money
+from cms_project.pagination import EstimatedCountPaginator
 from staff.permissions import workspace_required
 
 from . import sending
@@ -61,6 +61,9 @@ def _filtered(request):
         min_total=filters.get("min_total"),
         max_total=filters.get("max_total"),
         sort=filters.get("sort") or "-issue_date",
+        issued_from=filters.get("issued_from"),
+        issued_to=filters.get("issued_to"),
+        open_only=filters.get("open", False),
     )
     return form, invoices, filters.get("sort") or "-issue_date"
 
@@ -68,7 +71,7 @@ def _filtered(request):
 @workspace_required
 def invoice_list(request):
     form, invoices, sort = _filtered(request)
-    page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = EstimatedCountPaginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("sort", None)

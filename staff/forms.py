@@ -67,7 +67,8 @@ class ProfileForm(NameRowsMixin, forms.ModelForm):
         required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="Needed only to change your email address or phone number.",
+        help_text="Needed only to change your email address or phone number. A new address "
+        "is confirmed by a link sent to it, a new number by a texted code.",
     )
 
     class Meta:
@@ -111,6 +112,22 @@ class ProfileForm(NameRowsMixin, forms.ModelForm):
             elif not self.instance.check_password(password):
                 self.add_error("current_password", "That is not your current password.")
         return cleaned
+
+
+class PhoneCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the text message",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not code.isdigit() or len(code) != 6:
+            raise forms.ValidationError("Type the 6 digits of the code.")
+        return code
 
 
 class TeamMemberForm(NameRowsMixin, forms.ModelForm):
@@ -279,9 +296,10 @@ class AuditFilterForm(forms.Form):
         label="Action",
         required=False,
         max_length=64,
-        help_text="e.g. auth.login_failed, or auth. for every log-in event",
+        help_text="An exact action (invoice.issue), or a kind: invoice, invoice. or invoice.*",
     )
     object_type = forms.ChoiceField(label="Object type", required=False)
+    object_id = forms.CharField(label="Object id", required=False, max_length=64)
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -302,6 +320,20 @@ class AuditFilterForm(forms.Form):
             if not model._meta.label_lower.startswith(("admin.", "contenttypes.", "sessions."))
         )
         self.fields["object_type"].choices = [("", "Any"), *labels]
+
+    def clean_action(self) -> tuple[str, bool]:
+        """(text, is_prefix): "invoice", "invoice." and "invoice.*" all mean every invoice
+        action; anything with a verb is one exact action."""
+        action = "".join(self.cleaned_data["action"].split()).lower().replace("\x00", "")
+        if not action:
+            return "", False
+        kind, dot, verb = action.partition(".")
+        if not dot or verb in ("", "*"):
+            return f"{kind}.", True
+        return action, False
+
+    def clean_object_id(self) -> str:
+        return self.cleaned_data["object_id"].replace("\x00", "").strip()
 
     def clean(self):
         cleaned = super().clean()

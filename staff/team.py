@@ -3,11 +3,11 @@
 Every action is written to the audit log (staff.audit) in the same transaction.
 """
 
-from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.http import HttpRequest
 
 from .audit import diff, record, snapshot
+from .mail import PasswordLinkForm
 from .models import Role, User, end_sessions_of
 
 AUDITED_FIELDS = ["first_name", "last_name", "email", "role", "phone", "is_active"]
@@ -101,7 +101,7 @@ def send_password_link(*, user: User, request: HttpRequest, by: User | None = No
     that cannot receive one (inactive)."""
     if not user.is_active:
         return False
-    form = PasswordResetForm(data={"email": user.email})
+    form = PasswordLinkForm(data={"email": user.email})
     form.is_valid()
     # PasswordResetForm skips users with unusable passwords; new members have one, so we
     # pass the user explicitly through get_users.

@@ -241,7 +241,9 @@ def send_sms_code(*, device: SMSDevice) -> None:
         # Imported here: the delivery app is built separately, and tests replace it.
         from cms_project.messaging.sending import queue_sms
 
-        queue_sms(to=device.number, body=_sms_text(device.token))
+        queue_sms(
+            to=device.number, body=_sms_text(device.token), purpose="2fa"
+        )  # hidden in the log
     except Exception as exc:
         # The code is not saved (this transaction rolls back), so nothing is half-done.
         logger.exception("Could not queue the SMS code for device %s", device.pk)

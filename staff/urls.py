@@ -19,11 +19,14 @@ urlpatterns = [
         name="user_2fa_reset",
     ),
     path("audit/", audit_views.audit_list, name="audit_list"),
+    path("audit/export.csv", audit_views.audit_export, name="audit_export"),
 ]
 
 # Pages every logged-in user has, mounted under /accounts/.
 account_urlpatterns = [
     path("profile/", views.profile, name="profile"),
+    path("profile/phone/verify/", views.phone_verify, name="phone_verify"),
+    path("profile/email/confirm/<str:token>/", views.email_confirm, name="email_confirm"),
     path("security/", security_views.security, name="security"),
     path("security/app/", security_views.security_totp, name="security_totp"),
     path("security/app/off/", security_views.security_totp_disable, name="security_totp_disable"),

@@ -7,11 +7,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .account_changes import (
+    AccountChangeError,
+    confirm_email_change,
+    confirm_phone_change,
+    pending_phone_change,
+    read_email_change_token,
+)
 from .audit import snapshot
-from .forms import NewTeamMemberForm, ProfileForm, TeamMemberForm, TeamSearchForm
+from .forms import (
+    NewTeamMemberForm,
+    PhoneCodeForm,
+    ProfileForm,
+    TeamMemberForm,
+    TeamSearchForm,
+)
 from .lockout import locked_usernames
 from .models import SMSDevice, User
-from .permissions import admin_required, login_required_any_role
+from .permissions import admin_required, login_required_any_role, public
 from .profile import PROFILE_FIELDS, save_profile
 from .security import no_store
 from .team import (
@@ -35,12 +48,86 @@ def profile(request):
     before = snapshot(request.user, PROFILE_FIELDS)
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        save_profile(user=form.save(commit=False), before=before, request=request)
-        messages.success(request, "Your profile has been saved.")
-        return redirect("accounts:profile")
+        try:
+            outcome = save_profile(user=form.save(commit=False), before=before, request=request)
+        except AccountChangeError as exc:
+            form.add_error("phone", str(exc))
+        else:
+            if outcome.email_pending:
+                messages.info(
+                    request,
+                    f"We emailed a link to {outcome.email_pending}. Your login address changes "
+                    "when you confirm it there (the link works for 24 hours).",
+                )
+            if outcome.phone_pending:
+                messages.info(request, f"We texted a code to {outcome.phone_pending}.")
+                return redirect("accounts:phone_verify")
+            messages.success(request, "Your profile has been saved.")
+            return redirect("accounts:profile")
     if request.method == "POST":
         request.user.refresh_from_db()  # the form changed it in memory; the menu shows the saved one
-    return render(request, "staff/profile.html", {"form": form})
+    return render(
+        request,
+        "staff/profile.html",
+        {"form": form, "pending_phone": pending_phone_change(request.session)},
+    )
+
+
+@login_required_any_role
+@no_store
+def phone_verify(request):
+    """Type back the code texted to the new number; the number changes only then."""
+    pending = pending_phone_change(request.session)
+    if pending is None:
+        messages.info(request, "No phone number is waiting for a code. Change it here first.")
+        return redirect("accounts:profile")
+    form = PhoneCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirm_phone_change(
+                user=request.user,
+                code=form.cleaned_data["code"],
+                session=request.session,
+                request=request,
+            )
+        except AccountChangeError as exc:
+            if pending_phone_change(request.session) is None:
+                messages.error(request, str(exc))
+                return redirect("accounts:profile")
+            form.add_error("code", str(exc))
+        else:
+            messages.success(request, f"Your phone number is now {pending['number']} (verified).")
+            return redirect("accounts:profile")
+    return render(request, "staff/phone_verify.html", {"form": form, "number": pending["number"]})
+
+
+@public
+@no_store
+def email_confirm(request, token: str):
+    """GET shows a button, POST changes the address: mail scanners that open links must not
+    change anyone's login on their own. The signed link is the proof; no log-in needed."""
+    if request.method == "POST":
+        try:
+            user = confirm_email_change(token=token, request=request)
+        except AccountChangeError as exc:
+            return render(
+                request, "staff/email_confirm_invalid.html", {"message": str(exc)}, status=400
+            )
+        messages.success(request, f"Your login address is now {user.email}.")
+        if request.user.is_authenticated and request.user.pk == user.pk:
+            return redirect("accounts:profile")
+        return redirect("login")
+    found = read_email_change_token(token)
+    if found is None:
+        return render(
+            request,
+            "staff/email_confirm_invalid.html",
+            {"message": "This link has expired or has already been used."},
+        )
+    user, new_email = found
+    return render(
+        request, "staff/email_confirm.html", {"old_email": user.email, "new_email": new_email}
+    )
 
 
 @admin_required

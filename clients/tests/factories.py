@@ -96,3 +96,29 @@ def sample_import(personas: dict) -> ClientImport:
     return ClientImport.objects.first() or ClientImport.objects.create(
         filename="x.csv", content="name\n", status=ClientImport.Status.INVALID
     )
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "clients.Opportunity"
+
+    client = factory.SubFactory(ClientFactory, status=Client.Status.PROSPECT)
+    name = factory.Sequence(lambda n: f"Opportunity {n}")
+    value = "1000.00"
+    stage = "prospecting"
+    probability = factory.LazyAttribute(
+        lambda o: {"prospecting": 10, "qualification": 25, "proposal": 50, "negotiation": 75}.get(
+            o.stage, 100 if o.stage == "won" else 0
+        )
+    )
+    expected_close_date = factory.LazyFunction(timezone.localdate)
+    owner = factory.SubFactory(UserFactory, role=Role.STAFF)
+
+
+def sample_opportunity(personas: dict):
+    """For the permission matrix: an opportunity of Alice's account, owned by staff."""
+    from clients.models import Opportunity
+
+    return Opportunity.objects.first() or OpportunityFactory(
+        client=client_of(personas["client"]), owner=personas["staff"]
+    )

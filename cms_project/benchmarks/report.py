@@ -83,6 +83,8 @@ def dataset_section(big: dict) -> str:
             f"{seconds:,.1f} s | {rate:,.0f} |"
         )
     rows.append(f"| **total** | | **{generation['seconds']:,.0f} s** | |")
+    if generation.get("note"):
+        rows += ["", generation["note"]]
     return "\n".join(rows)
 
 

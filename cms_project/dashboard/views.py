@@ -6,10 +6,12 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.templatetags.static import static
+from django.utils import timezone
 
 from clients.queries import client_for_portal_user, locations_with_equipment
-from staff.models import Role, User
 from staff.permissions import client_required, public, workspace_required
+
+from . import figures
 
 
 @public
@@ -40,12 +42,16 @@ def health(request):
 
 @workspace_required
 def workspace_home(request):
-    counts = {
-        "staff": User.objects.filter(role=Role.STAFF, is_active=True).count(),
-        "admins": User.objects.filter(role=Role.ADMIN, is_active=True).count(),
-        "clients": User.objects.filter(role=Role.CLIENT, is_active=True).count(),
-    }
-    return render(request, "dashboard/workspace_home.html", {"counts": counts})
+    today = timezone.localdate()
+    period = figures.period_for(request.GET.get("period", ""), today=today)
+    data = figures.cached_staff_dashboard(
+        period=period, today=today, with_staff_count=request.user.is_admin
+    )
+    return render(
+        request,
+        "dashboard/workspace_home.html",
+        {"f": data, "charts": figures.chart_data(data), "periods": figures.PERIODS},
+    )
 
 
 @client_required
@@ -54,6 +60,7 @@ def portal_home(request):
     context = {"client_account": client}
     if client is not None:
         context["client_locations"] = locations_with_equipment(client)
+        context["home"] = figures.client_home(client=client, today=timezone.localdate())
     return render(request, "dashboard/portal_home.html", context)
 
 

@@ -301,9 +301,18 @@ MESSAGING_RETRY_BASE_SECONDS = env_typed("MESSAGING_RETRY_BASE_SECONDS", env.int
 MESSAGING_RETRY_MAX_SECONDS = env_typed("MESSAGING_RETRY_MAX_SECONDS", env.int, 60 * 60)
 # Pending deliveries not picked up this long after they were due are enqueued again.
 MESSAGING_REQUEUE_AFTER_MINUTES = env_typed("MESSAGING_REQUEUE_AFTER_MINUTES", env.int, 5)
-# Deliveries with these purposes carry secrets (one-time codes): their text is hidden in the
-# staff log and they are never re-sent.
-MESSAGING_SENSITIVE_PURPOSES = ("2fa", "otp", "verification", "password-reset")
+# Deliveries with these purposes carry secrets (one-time codes, links that reset a password,
+# verify an address or confirm an email change): their text is hidden in the staff log and
+# they are never re-sent (ask for a new one instead). See staff/mail.py.
+MESSAGING_SENSITIVE_PURPOSES = (
+    "2fa",
+    "otp",
+    "verification",
+    "password-reset",
+    "password-link",
+    "signup-existing",
+    "email-change",
+)
 # How long a worker may take to send one message before another may try it.
 MESSAGING_CLAIM_SECONDS = 5 * 60
 CELERY_BEAT_SCHEDULE["messaging-requeue-stale-deliveries"] = {
@@ -322,6 +331,50 @@ CELERY_BEAT_SCHEDULE["invoices-daily-collections"] = {
     "task": "invoices.tasks.collections_daily_task",
     "schedule": crontab(minute=0, hour=8),
 }
+
+# --- Online payments: Stripe, or the sandbox provider (invoices/providers/) ------------------
+STRIPE_VARIABLES = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
+
+
+def payment_settings_from_env(values: dict) -> dict:
+    """PAYMENT_PROVIDER and STRIPE_* from the environment.
+
+    STRIPE_SECRET_KEY set: Stripe, which then needs STRIPE_WEBHOOK_SECRET too (without it no
+    webhook can be verified and paid checkouts would be recorded only when the client comes
+    back). Neither set: the sandbox provider, a clearly labelled test-mode card page. Anything
+    in between, or keys of the wrong kind, stops start-up.
+    """
+    key = values.get("STRIPE_SECRET_KEY", "").strip()
+    webhook = values.get("STRIPE_WEBHOOK_SECRET", "").strip()
+    if webhook and not key:
+        raise ImproperlyConfigured(
+            "STRIPE_WEBHOOK_SECRET is set but STRIPE_SECRET_KEY is not: set both to take card "
+            "payments with Stripe, or neither to use the sandbox provider."
+        )
+    if key and not webhook:
+        raise ImproperlyConfigured(
+            "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: Stripe's webhook "
+            "signatures cannot be checked without it (Dashboard > Developers > Webhooks)."
+        )
+    if key and not re.fullmatch(r"(sk|rk)_(test|live)_[A-Za-z0-9]+", key):
+        raise ImproperlyConfigured(
+            "STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_…, sk_test_… or rk_…)."
+        )
+    if webhook and not re.fullmatch(r"whsec_[A-Za-z0-9]+", webhook):
+        raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET must be a signing secret (whsec_…).")
+    return {
+        "PAYMENT_PROVIDER": "stripe" if key else "sandbox",
+        "STRIPE_SECRET_KEY": key,
+        "STRIPE_WEBHOOK_SECRET": webhook,
+    }
+
+
+_payments = payment_settings_from_env({name: env(name, default="") for name in STRIPE_VARIABLES})
+PAYMENT_PROVIDER = _payments["PAYMENT_PROVIDER"]
+STRIPE_SECRET_KEY = _payments["STRIPE_SECRET_KEY"]
+STRIPE_WEBHOOK_SECRET = _payments["STRIPE_WEBHOOK_SECRET"]
+# How long a client has to finish paying before a started checkout expires.
+ONLINE_CHECKOUT_MINUTES = env_typed("ONLINE_CHECKOUT_MINUTES", env.int, 60)
 
 # --- Security (strict by default; production.py adds the HTTPS-only parts) -----------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

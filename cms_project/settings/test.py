@@ -18,3 +18,6 @@ WHITENOISE_AUTOREFRESH = True
 # SMS are recorded in the outbox whatever a developer's .env says; Twilio tests opt in.
 SMS_BACKEND = "cms_project.messaging.sms.outbox.OutboxSmsBackend"
 TWILIO_ACCOUNT_SID = TWILIO_AUTH_TOKEN = TWILIO_FROM_NUMBER = ""
+# The sandbox payment provider whatever a developer's .env says; Stripe tests opt in.
+PAYMENT_PROVIDER = "sandbox"
+STRIPE_SECRET_KEY = STRIPE_WEBHOOK_SECRET = ""

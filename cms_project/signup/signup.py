@@ -27,7 +27,7 @@ from clients.accounts import create_client
 from clients.models import Client
 from staff.audit import record
 from staff.lockout import client_ip
-from staff.mail import send_account_email
+from staff.mail import PURPOSE_SIGNUP_EXISTING, PURPOSE_VERIFICATION, send_account_email
 from staff.models import Role, User
 from staff.ratelimit import allow
 
@@ -122,10 +122,13 @@ def request_signup(
                 "reset_link": _reset_link(request, existing) if existing.is_active else "",
                 "login_link": request.build_absolute_uri(reverse("login")),
             }
-            transaction.on_commit(
-                lambda: send_account_email(
-                    to=existing.email, template="signup/email/existing", context=context
-                )
+            # Queued in this transaction: it leaves only if the sign-up request commits.
+            send_account_email(
+                to=existing.email,
+                template="signup/email/existing",
+                context=context,
+                purpose=PURPOSE_SIGNUP_EXISTING,
+                related=existing,
             )
         return
     SignupRequest.objects.filter(created_at__lt=timezone.now() - max_age()).delete()
@@ -151,8 +154,11 @@ def request_signup(
             ),
             "hours": settings.SIGNUP_LINK_MAX_AGE_HOURS,
         }
-        transaction.on_commit(
-            lambda: send_account_email(to=email, template="signup/email/verify", context=context)
+        send_account_email(
+            to=email,
+            template="signup/email/verify",
+            context=context,
+            purpose=PURPOSE_VERIFICATION,
         )
 
 

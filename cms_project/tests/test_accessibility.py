@@ -46,6 +46,12 @@ def submit_empty(button: str) -> Callable[[Page], None]:
     return _submit
 
 
+def _email_change_token(objects: dict) -> str:
+    from staff.account_changes import email_change_token
+
+    return email_change_token(user=objects["alice"], new_email="alice.new@test.example")
+
+
 def _reset_link_args(objects: dict) -> dict:
     user = objects["alice"]
     return {
@@ -62,6 +68,12 @@ SCREENS: list[Screen] = [
     Screen("password reset sent", "password_reset_done", (ANONYMOUS,)),
     Screen("set a new password", "password_reset_confirm", (ANONYMOUS,), args=_reset_link_args),
     Screen("password reset done", "password_reset_complete", (ANONYMOUS,)),
+    Screen(
+        "confirm a new email address",
+        "accounts:email_confirm",
+        (ANONYMOUS,),
+        args=lambda o: {"token": _email_change_token(o)},
+    ),
     # Staff workspace.
     Screen("workspace dashboard", "workspace_home", WORKSPACE),
     Screen("delivery log", "messaging:delivery_list", WORKSPACE),
@@ -70,6 +82,20 @@ SCREENS: list[Screen] = [
         "messaging:delivery_detail",
         WORKSPACE,
         args=lambda o: {"pk": o["delivery"].pk},
+    ),
+    # Sales pipeline and reports.
+    Screen("pipeline board", "clients:pipeline", WORKSPACE),
+    Screen("opportunity list", "clients:opportunity_list", (STAFF,)),
+    Screen(
+        "opportunity form with errors",
+        "clients:opportunity_create",
+        (STAFF,),
+        then=submit_empty("Add opportunity"),
+    ),
+    Screen("reports", "reports:index", (STAFF,)),
+    *(
+        Screen(f"report {name}", "reports:report", (STAFF,), args=lambda o, n=name: {"name": n})
+        for name in ("accounts", "revenue", "subscriptions", "customer-summary")
     ),
     # Admin sections.
     Screen("team list", "staff:team_list", (ADMIN,)),
@@ -83,6 +109,7 @@ SCREENS: list[Screen] = [
     Screen("team member edit", "staff:team_edit", (ADMIN,), args=lambda o: {"pk": o["staff"].pk}),
     Screen("company settings", "company:settings", (ADMIN,)),
     Screen("SMS outbox", "messaging:outbox", (ADMIN,)),
+    Screen("audit log", "staff:audit_list", (ADMIN,)),
     # Client portal.
     Screen("portal home", "portal_home", (CLIENT,)),
     # Every logged-in user.

@@ -146,6 +146,8 @@ def test_no_page_has_inline_scripts_or_styles(personas, role):
 CSRF_EXEMPT_ALLOWED: dict[str, str] = {
     # Twilio cannot send a CSRF token; the view checks X-Twilio-Signature instead (403 without).
     "messaging:twilio_inbound": "authenticated by the Twilio request signature",
+    # Stripe cannot either; the view checks the Stripe-Signature header instead (400 without).
+    "invoices:stripe_webhook": "authenticated by the Stripe webhook signature",
 }
 
 

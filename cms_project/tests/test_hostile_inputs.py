@@ -320,3 +320,14 @@ def test_the_walk_finds_the_forms_it_should(personas, sent_sms):
     assert {"first_name", "email", "role", "password1"} <= {f.name for f in team_form.fields}
     role = next(f for f in team_form.fields if f.name == "role")
     assert role.options == ["staff", "admin"]
+
+
+def test_the_walk_finds_the_online_payment_and_statement_forms(personas, sent_sms):
+    """The pay form, the sandbox card form and the statement range are walked (client role)."""
+    forms = _find_forms(_as(Client(), "client", personas), personas)
+    by_action = {f.action: f for f in forms}
+    assert reverse("invoices:portal_pay") in by_action
+    (card,) = [f for f in forms if f.action.endswith("/test-card/")]
+    assert {"card_number", "expiry", "cvc"} <= {f.name for f in card.fields}
+    statement = by_action[reverse("invoices:portal_statement")]
+    assert {"start", "end"} <= {f.name for f in statement.fields}

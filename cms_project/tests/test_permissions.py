@@ -15,6 +15,7 @@ from clients.tests.factories import (
     sample_equipment,
     sample_import,
     sample_location,
+    sample_opportunity,
     sample_task,
 )
 from services.tests import factories as services_factories
@@ -39,6 +40,12 @@ def _alice_subscription(p):
     )
 
 
+def _email_change_token(p) -> str:
+    from staff.account_changes import email_change_token
+
+    return email_change_token(user=p["client"], new_email="alice.new@test.example")
+
+
 # url name -> function(personas) -> kwargs. Objects are chosen so that the allowed roles may
 # see them (a client's own object for client pages, a staff account for team pages).
 SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
@@ -47,6 +54,8 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
     "staff:team_reactivate": lambda p: {"pk": p["staff"].pk},
     "staff:team_password_link": lambda p: {"pk": p["staff"].pk},
     "password_reset_confirm": lambda p: {"uidb64": "MQ", "token": "set-password"},
+    # A valid link (Alice to a new address): the page then shows its confirmation form.
+    "accounts:email_confirm": lambda p: {"token": _email_change_token(p)},
     # clients: Alice's own account, location and equipment serve every role.
     **{
         f"clients:{name}": lambda p: {"pk": client_of(p["client"]).pk}
@@ -104,6 +113,13 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
     },
     "services_portal:cancel": lambda p: {"pk": _alice_subscription(p).pk},
     "staff:user_2fa_reset": lambda p: {"pk": p["staff"].pk},
+    **{
+        f"clients:{name}": lambda p: {"pk": sample_opportunity(p).pk}
+        for name in ("opportunity_detail", "opportunity_edit", "opportunity_move")
+    },
+    "clients:client_opportunity_create": lambda p: {"pk": client_of(p["client"]).pk},
+    "reports:report": lambda p: {"name": "accounts"},
+    "reports:report_csv": lambda p: {"name": "revenue"},
     "signup:verify": lambda p: {"token": "not-a-real-token"},
     **{
         f"invoices:{name}": lambda p: {"pk": _sample_invoice().pk}
@@ -147,7 +163,16 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
             "payment_reverse",
         )
     },
-    "invoices_portal:payment_receipt": lambda p: {"pk": _sample_payment(p["client"]).pk},
+    "invoices:portal_payment_receipt": lambda p: {"pk": _sample_payment(p["client"]).pk},
+    # Paying online: a checkout of Alice's; statements: Alice's account (staff pages).
+    **{
+        f"invoices:{name}": lambda p: {"public_id": _sample_checkout(p["client"]).public_id}
+        for name in ("portal_checkout", "portal_checkout_return", "portal_sandbox_pay")
+    },
+    **{
+        f"invoices:{name}": lambda p: {"pk": _sample_invoice(p["client"]).client_id}
+        for name in ("client_statement", "client_statement_pdf", "client_statement_csv")
+    },
 }
 
 
@@ -158,6 +183,23 @@ def _sample_invoice(user=None):
 
     client = Client.objects.filter(user=user).first() if user else None
     return issued_invoice(client=client or SubscriberFactory(user=user))
+
+
+def _sample_checkout(user):
+    """A pending sandbox checkout of `user`'s client account, for one of their invoices."""
+    from decimal import Decimal
+
+    from invoices.models import OnlineCheckout
+
+    invoice = _sample_invoice(user)
+    return OnlineCheckout.objects.create(
+        client=invoice.client,
+        provider="sandbox",
+        session_id=f"sbx_sample_{invoice.pk}",
+        amount=Decimal("1.00"),
+        currency="USD",
+        allocations=[{"invoice_id": invoice.pk, "number": invoice.number, "amount": "1.00"}],
+    )
 
 
 def _sample_credit_note(user=None):

@@ -34,3 +34,15 @@ def client_money(client) -> dict:
     from ..payment_queries import client_money as money_view
 
     return money_view(client=client)
+
+
+@register.simple_tag
+def optional_url(name: str, *args) -> str:
+    """`{% optional_url "invoices:portal_payments" as url %}`: the URL, or "" while no such
+    page exists (pages other parts of the project add on their own schedule)."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse(name, args=args or None)
+    except NoReverseMatch:
+        return ""

@@ -125,10 +125,10 @@ def test_a_provider_reference_records_one_payment_however_often_it_arrives():
     invoice_for(client, "30.00")
     received = []
 
-    def count(sender, payment, **kw):
+    def receiver(sender, payment, **kw):
         received.append(payment.pk)
 
-    payment_recorded.connect(count, weak=False)
+    payment_recorded.connect(receiver, weak=False)
     try:
         first = pay(client, "30.00", provider="stripe", provider_reference="cs_test_1")
         again = [
@@ -136,9 +136,9 @@ def test_a_provider_reference_records_one_payment_however_often_it_arrives():
             for _ in range(9)
         ]
     finally:
-        # Only ours: clearing every receiver would unplug the app's own (suspension lifting,
-        # receipts) for the rest of the test run.
-        payment_recorded.disconnect(count)
+        # Only this test's receiver: clearing them all unhooked the app's own receivers
+        # (the suspension lift) for every test that ran after this one.
+        payment_recorded.disconnect(receiver)
     assert {p.pk for p in again} == {first.pk}
     assert Payment.objects.count() == 1 and received == [first.pk]
     assert client_balance(client) == D("0.00")

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 def no_pdf_rendering(monkeypatch):
     # The PDFs are not what these tests are about; WeasyPrint in 20 threads only slows them.
     monkeypatch.setattr("invoices.issuing.schedule_pdf", lambda invoice_id: None)
-    monkeypatch.setattr("invoices.billing.schedule_pdf", lambda invoice_id: None)
+    monkeypatch.setattr("invoices.billing.schedule_pdfs", lambda invoice_ids: None)
 
 
 def run_in_threads(target, args_list):

@@ -9,7 +9,7 @@ import time_machine
 from cms_project.messaging.models import Delivery
 from staff.tests.factories import UserFactory
 
-from ..demo import seed_demo_invoices, seed_demo_payments
+from ..demo import seed_demo_company_payments, seed_demo_invoices
 from ..models import Invoice, Payment
 from .factories import SubscriberFactory, SubscriberLocationFactory, SubscriptionFactory
 
@@ -32,8 +32,8 @@ def test_demo_payments_leave_alice_partly_paid_and_bob_overdue_and_run_once():
     generated = demo_client("someone@example.net", login=False)
     with time_machine.travel("2026-12-04 12:00:00-06:00", tick=False):
         seed_demo_invoices()
-        assert seed_demo_payments() == 3 + 1 + 2
-        assert seed_demo_payments() == 0
+        assert seed_demo_company_payments() == 3 + 1 + 2
+        assert seed_demo_company_payments() == 0
         today = date(2026, 12, 4)
 
         def statuses(client):

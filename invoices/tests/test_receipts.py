@@ -122,7 +122,7 @@ def test_the_receipt_goes_by_sms_only_to_clients_who_agreed(
     [sms] = OutboxMessage.objects.all()
     assert sms.to == "+12175550142"
     assert payment.number in sms.body and "$40.00" in sms.body
-    assert reverse("invoices_portal:payments") in sms.body
+    assert reverse("invoices:portal_payments") in sms.body
 
 
 def test_a_retried_signal_sends_nothing_twice_and_muted_payments_send_nothing(
@@ -174,14 +174,14 @@ def test_alice_sees_her_payments_and_receipts_but_never_bobs(
     mine = pay(alice, "30.00", django_capture_on_commit_callbacks)
     bobs = pay(bob, "99.00", django_capture_on_commit_callbacks)
     browser = login(alice_user)
-    listing = browser.get(reverse("invoices_portal:payments"))
+    listing = browser.get(reverse("invoices:portal_payments"))
     html = listing.content.decode()
     assert mine.number in html and invoice.number in html
     assert bobs.number not in html
-    own = browser.get(reverse("invoices_portal:payment_receipt", args=[mine.pk]))
+    own = browser.get(reverse("invoices:portal_payment_receipt", args=[mine.pk]))
     assert own.status_code == 200 and mine.number in pdf_text(b"".join(own.streaming_content))
     assert (
-        browser.get(reverse("invoices_portal:payment_receipt", args=[bobs.pk])).status_code == 404
+        browser.get(reverse("invoices:portal_payment_receipt", args=[bobs.pk])).status_code == 404
     )
     assert browser.get(reverse("invoices:payment_receipt", args=[mine.pk])).status_code == 403
     assert D(mine.receipt_snapshot["allocated"]) == D("30.00")

@@ -136,10 +136,13 @@ def test_profile_changes_are_recorded_field_by_field(login, alice_user):
         },
     )
     assert _only("account.profile_update").changes == {"first_name": ["Alice", "Alicia"]}
-    assert _only("account.email_change").changes == {
+    # A new address and a new number are only requested here (a link, a code): the changes
+    # themselves are recorded when confirmed (test_account_changes.py).
+    assert _only("account.email_change_request").changes == {
         "email": ["alice@test.example", "alicia@test.example"]
     }
-    assert _only("account.phone_change").changes == {"phone": ["", "+12175550199"]}
+    assert not AuditEntry.objects.filter(action="account.email_change").exists()
+    assert not AuditEntry.objects.filter(action="account.phone_change").exists()
 
 
 # --- record() and diff() for the other apps ---------------------------------------------------
@@ -305,6 +308,17 @@ def _rows(client, **params) -> str:
             ["staff.create", "client.update"],
         ),
         ({"q": "mallory"}, ["auth.login_failed"], ["staff.create"]),
+        # A kind, however it is typed: every action of that kind.
+        ({"action": "auth"}, ["auth.login_failed", "<code>auth.login</code>"], ["staff.create"]),
+        ({"action": "auth.*"}, ["auth.login_failed", "<code>auth.login</code>"], ["staff.create"]),
+        ({"action": " Client.* "}, ["client.update"], ["auth.login_failed", "staff.create"]),
+        # One object's history: its type and id.
+        (
+            {"object_type": "clients.client", "object_id": "7"},
+            ["client.update", "History of one object"],
+            ["auth.login", "staff.create"],
+        ),
+        ({"object_type": "clients.client", "object_id": "8"}, ["No entry matches"], ["C-000007"]),
         ({"q": "C-000007"}, ["client.update"], ["auth.login_failed"]),
     ],
 )
@@ -359,5 +373,128 @@ def test_no_url_edits_or_deletes_entries():
     from cms_project.tests.test_permissions import all_views
 
     names = [name or "" for name, _, _ in all_views() if "audit" in (name or "")]
-    assert names == ["staff:audit_list"]
+    assert sorted(names) == ["staff:audit_export", "staff:audit_list"]  # both GET-only reads
     Client()  # (nothing else to reach: the admin site is read-only, see above)
+
+
+def test_actions_show_their_readable_labels(login, admin_user, history):
+    page = _rows(login(admin_user))
+    assert "Edited a client" in page  # clients.apps.AUDIT_ACTIONS
+    assert "Added a team member" in page  # staff.audit.ACTIONS
+    assert '<option value="invoice.*">' in page  # the kinds offered in the action box
+
+
+def test_each_entry_links_to_the_history_of_its_object(login, admin_user, history):
+    page = _rows(login(admin_user))
+    assert "?object_type=clients.client&amp;object_id=7" in page
+
+
+# --- CSV export ----------------------------------------------------------------------------
+def _csv(client, **params) -> list[list[str]]:
+    import csv
+    import io
+
+    response = client.get(reverse("staff:audit_export"), params)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="audit-log-')
+    assert "no-store" in response["Cache-Control"]
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_the_export_has_the_filtered_entries_oldest_first(login, admin_user, history):
+    rows = _csv(login(admin_user), action="auth.*", date_to="2026-06-30")  # not this log-in
+    assert rows[0][:4] == ["when", "who", "action", "action_label"]
+    assert [row[2] for row in rows[1:]] == ["auth.login", "auth.login_failed"]
+    assert rows[1][0].startswith("2026-02-10T12:00:00")
+    assert rows[1][3] == "Logged in"
+
+
+def test_the_export_keeps_before_and_after_as_json(login, admin_user, history):
+    rows = _csv(login(admin_user), object_type="clients.client", object_id="7")
+    assert len(rows) == 2
+    header, row = rows
+    assert dict(zip(header, row, strict=True))["changes"] == '{"status": ["prospect", "active"]}'
+
+
+def test_the_export_cannot_smuggle_a_spreadsheet_formula(login, admin_user):
+    record(actor=None, action="auth.login_failed", note='=HYPERLINK("http://evil")')
+    rows = _csv(login(admin_user))
+    assert rows[1][8] == '\'=HYPERLINK("http://evil")'
+
+
+def test_the_export_costs_the_same_queries_at_any_size(
+    login, admin_user, django_assert_max_num_queries
+):
+    client = login(admin_user)
+    AuditEntry.objects.bulk_create(AuditEntry(action=f"test.a{n}") for n in range(3))
+    with django_assert_max_num_queries(6) as few:
+        assert len(_csv(client, action="test")) == 4
+    AuditEntry.objects.bulk_create(AuditEntry(action=f"test.b{n}") for n in range(300))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(_csv(client, action="test")) == 304
+
+
+def test_only_admins_export_the_audit_log(login, staff_user, alice_user):
+    assert login(staff_user).get(reverse("staff:audit_export")).status_code == 403
+    assert login(alice_user).get(reverse("staff:audit_export")).status_code == 403
+
+
+def test_filtered_pages_cost_the_same_queries_at_two_sizes(
+    login, admin_user, django_assert_max_num_queries
+):
+    client = login(admin_user)
+    params = {"action": "client.*", "object_type": "clients.client", "object_id": "7"}
+    client.get(reverse("staff:audit_list"))  # warm up the session
+
+    def add(count):
+        AuditEntry.objects.bulk_create(
+            AuditEntry(action="client.update", object_type="clients.client", object_id="7")
+            for _ in range(count)
+        )
+
+    add(3)
+    with django_assert_max_num_queries(6) as few:
+        client.get(reverse("staff:audit_list"), params)
+    add(200)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("staff:audit_list"), params).content.decode()
+    assert "203 entries" in page
+
+
+# --- History links from the client and invoice pages ------------------------------------
+def test_admins_get_a_history_link_on_client_and_invoice_pages(login, admin_user, staff_user):
+    from clients.tests.factories import ClientFactory
+    from invoices.tests.factories import issued_invoice
+
+    client = ClientFactory()
+    invoice = issued_invoice(client=client)
+    client_link = f"?object_type=clients.client&amp;object_id={client.pk}"
+    invoice_link = f"?object_type=invoices.invoice&amp;object_id={invoice.pk}"
+    admin = login(admin_user)
+    assert (
+        client_link
+        in admin.get(reverse("clients:client_detail", args=[client.pk])).content.decode()
+    )
+    assert invoice_link in admin.get(reverse("invoices:detail", args=[invoice.pk])).content.decode()
+    staff = login(staff_user)
+    assert (
+        client_link
+        not in staff.get(reverse("clients:client_detail", args=[client.pk])).content.decode()
+    )
+    assert (
+        invoice_link
+        not in staff.get(reverse("invoices:detail", args=[invoice.pk])).content.decode()
+    )
+
+
+def test_the_history_link_lists_what_happened_to_that_invoice(login, admin_user, staff_user):
+    from invoices.credit_notes import void_invoice
+    from invoices.tests.factories import issued_invoice
+
+    invoice = issued_invoice(issued_by=staff_user)
+    void_invoice(invoice=invoice, reason="Duplicate", created_by=admin_user)
+    issued_invoice()  # another invoice: not in this history
+    page = _rows(login(admin_user), object_type="invoices.invoice", object_id=str(invoice.pk))
+    assert "2 entries" in page
+    assert "<code>invoice.issue</code>" in page and "<code>invoice.void</code>" in page

@@ -47,15 +47,16 @@ def test_email_or_phone_changes_need_the_current_password(login, alice_user, cha
     assert not AuditEntry.objects.filter(action__startswith="account.").exists()
 
 
-def test_changing_the_email_tells_the_old_address(login, alice_user):
+def test_changing_the_email_only_sends_a_link_to_the_new_address(login, alice_user):
+    # The whole flow (link, confirmation, notice to the old address): test_account_changes.py
     response = _post(
         login(alice_user), alice_user, email="Alicia@Test.example", current_password=TEST_PASSWORD
     )
     assert response.status_code == 302
     alice_user.refresh_from_db()
-    assert alice_user.email == "alicia@test.example"
-    assert mail.outbox[0].to == ["alice@test.example"]
-    assert "alicia@test.example" in mail.outbox[0].body
+    assert alice_user.email == "alice@test.example"  # not before the link is confirmed
+    assert mail.outbox[0].to == ["alicia@test.example"]
+    assert "/accounts/profile/email/confirm/" in mail.outbox[0].body
 
 
 def test_an_address_in_use_is_refused(login, alice_user, bob_user):
@@ -65,16 +66,18 @@ def test_an_address_in_use_is_refused(login, alice_user, bob_user):
     assert "cannot be used" in " ".join(response.context["form"].errors["email"])
 
 
-def test_a_new_phone_is_unverified_until_a_code_comes_back(login, alice_user, sent_sms):
+def test_a_new_phone_changes_only_when_the_texted_code_comes_back(login, alice_user, sent_sms):
     alice_user.phone = "+12175550142"
     alice_user.phone_verified_at = timezone.now()
     alice_user.save()
     give_sms(alice_user, "+12175550142")
     client = login(alice_user)
-    _post(client, alice_user, phone="+12175550100", current_password=TEST_PASSWORD)
+    response = _post(client, alice_user, phone="+12175550100", current_password=TEST_PASSWORD)
+    assert response["Location"] == reverse("accounts:phone_verify")
     alice_user.refresh_from_db()
-    assert not alice_user.phone_is_verified
-    # Back to the number already verified for SMS codes: verified again.
+    assert (alice_user.phone, alice_user.phone_is_verified) == ("+12175550142", True)
+    assert sent_sms[-1]["to"] == "+12175550100"
+    # Back to the number already verified for SMS codes: no code needed.
     _post(client, alice_user, phone="+12175550142", current_password=TEST_PASSWORD)
     alice_user.refresh_from_db()
     assert alice_user.phone_is_verified

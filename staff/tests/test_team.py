@@ -29,9 +29,12 @@ def test_admin_creates_a_staff_member_who_can_then_log_in(login, admin_user, cli
     assert client.login(username="nora@test.example", password="splice-the-fiber-42")
 
 
-def test_member_created_without_password_is_emailed_a_link(login, admin_user):
+def test_member_created_without_password_is_emailed_a_link(
+    login, admin_user, django_capture_on_commit_callbacks
+):
     data = {**NEW_MEMBER, "password1": "", "password2": ""}
-    login(admin_user).post(reverse("staff:team_create"), data)
+    with django_capture_on_commit_callbacks(execute=True):  # the queued email is sent
+        login(admin_user).post(reverse("staff:team_create"), data)
     member = User.objects.get(email="nora@test.example")
     assert not member.has_usable_password()
     assert len(mail.outbox) == 1
@@ -159,7 +162,9 @@ def test_admin_cannot_deactivate_themselves(login, admin_user):
     assert admin_user.is_active
 
 
-def test_reactivate_and_password_link(login, admin_user, staff_user):
+def test_reactivate_and_password_link(
+    login, admin_user, staff_user, django_capture_on_commit_callbacks
+):
     staff_user.is_active = False
     staff_user.save()
     client = login(admin_user)
@@ -168,7 +173,8 @@ def test_reactivate_and_password_link(login, admin_user, staff_user):
     client.post(reverse("staff:team_reactivate", args=[staff_user.pk]))
     staff_user.refresh_from_db()
     assert staff_user.is_active
-    client.post(reverse("staff:team_password_link", args=[staff_user.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("staff:team_password_link", args=[staff_user.pk]))
     assert [m.to for m in mail.outbox] == [[staff_user.email]]
 
 

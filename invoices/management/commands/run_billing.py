@@ -8,7 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from invoices.billing import parse_period, previous_month, run_billing
+from invoices.billing import BATCH_SIZE, parse_period, previous_month, run_billing
 from invoices.models import BillingRun
 
 BAR_WIDTH = 30
@@ -24,9 +24,9 @@ class Command(BaseCommand):
             action="store_true",
             help="Do not email/SMS the issued invoices to clients.",
         )
-        parser.add_argument("--batch-size", type=int, default=500, help="Clients per batch.")
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="Clients per batch.")
 
-    def handle(self, *args, period=None, no_notify=False, batch_size=500, **options):
+    def handle(self, *args, period=None, no_notify=False, batch_size=BATCH_SIZE, **options):
         try:
             year, month = parse_period(period) if period else previous_month()
         except ValueError as exc:

@@ -7,7 +7,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clients.demo import generate_clients, seed_demo_clients
-from invoices.demo import BENCH_MONTHS, DEMO_MONTHS, seed_demo_invoices, seed_demo_payments
+from clients.pipeline_demo import seed_demo_opportunities
+from invoices.demo import (
+    BENCH_MONTHS,
+    DEMO_MONTHS,
+    seed_demo_company_payments,
+    seed_demo_invoices,
+    seed_demo_payments,
+)
 from services.demo import seed_demo_services, seed_demo_subscriptions
 from staff.demo import DEMO_PASSWORD, seed_demo_accounts
 
@@ -60,6 +67,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             accounts = seed_demo_accounts()
             new_clients = seed_demo_clients()
+            seed_demo_opportunities()
             # After the clients (and their locations) exist: subscribes the locations that
             # have no subscription yet.
             catalog_size, new_subscriptions = seed_demo_services()
@@ -96,10 +104,19 @@ class Command(BaseCommand):
                 f"Billed the last {months} months: {new_invoices} new invoices in "
                 f"{time.monotonic() - started:.1f} s."
             )
-        # The demo clients' payments (not the generated ones'), after their invoices.
-        new_payments = seed_demo_payments()
+        # The demo company's clients' payments (Alice partly paid, Bob overdue), first: the
+        # benchmark payments below then pay what generated clients owe.
+        new_payments = seed_demo_company_payments()
         if new_payments:
             self.stdout.write(f"Recorded {new_payments} demo payments (no receipts sent).")
+        if clients:
+            # The benchmark data set: most invoices paid, some partially, some overdue.
+            started = time.monotonic()
+            payments, allocations = seed_demo_payments()
+            self.stdout.write(
+                f"Payments: {payments} payments, {allocations} allocations in "
+                f"{time.monotonic() - started:.1f} s."
+            )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}) — for the demo only:")
         for user, _ in accounts:
             self.stdout.write(f"  {user.get_role_display():<7} {user.email}")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoices', '0003_collections'),
+        ('invoices', '0005_online_checkout'),
     ]
 
     operations = [
