@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from clients.models import Client
+from cms_project.company.models import get_company
 from cms_project.messaging.testing import smtp_server
 from invoices.billing import previous_month, run_billing
 from invoices.models import Invoice, Payment
@@ -62,6 +63,21 @@ def test_admin_day(page: Page, live_server, admin_user, axe):
     expect(page.get_by_text("Nora Field was added and can log in now.")).to_be_visible()
     assert User.objects.get(email="nora@test.example").role == Role.STAFF
 
+    # The reminder schedule: garbage first, then 5 days before, on the day, 10 and 30 after.
+    page.goto(f"{live_server.url}/staff/settings/")
+    axe(page, context="admin: company settings")
+    schedule = page.locator("#id_reminder_schedule")
+    schedule.fill("soon, 0, 0")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#id_reminder_schedule").locator("xpath=..")).to_contain_text(
+        "whole numbers of days"
+    )
+    assert get_company().reminder_schedule != [-5, 0, 10, 30]
+    page.locator("#id_reminder_schedule").fill("30, -5, 0, 10")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator(".alert-success, .alert").first).to_be_visible()
+    assert get_company().reminder_schedule == [-5, 0, 10, 30]
+
     # The audit log shows who did it.
     page.goto(f"{live_server.url}/staff/audit/")
     page.get_by_label("Action").fill("staff.create")
@@ -72,6 +88,7 @@ def test_admin_day(page: Page, live_server, admin_user, axe):
     axe(page, context="admin: audit log")
     assert AuditEntry.objects.filter(action="staff.create", actor=admin_user).count() == 1
     assert AuditEntry.objects.filter(action="auth.login", actor=admin_user).exists()
+    assert AuditEntry.objects.filter(action="company.settings_change", actor=admin_user).exists()
 
 
 def test_client_day(page: Page, live_server, axe):
