@@ -272,6 +272,28 @@ class LocationForm(forms.ModelForm):
         return super().save(commit=commit)
 
 
+class PortalLocationForm(LocationForm):
+    """A client adds an address of their own to have service there: where it is, nothing
+    else (status and install date are staff's; the location starts as planned)."""
+
+    class Meta(LocationForm.Meta):
+        fields = ["label", "street", "city", "postal_code"]
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, client=client, **kwargs)
+        del self.fields["latitude"], self.fields["longitude"]
+        self.fields["label"].help_text = "A name for this address, e.g. Home or Shop."
+        self.helper = _helper(
+            "label",
+            "street",
+            Row(Column("city", css_class="col-md-8"), Column("postal_code", css_class="col-md-4")),
+        )
+
+    def save(self, commit: bool = True) -> ServiceLocation:
+        self.instance.status = ServiceLocation.Status.PLANNED  # not connected until staff say so
+        return super().save(commit=commit)
+
+
 class EquipmentDetailsForm(forms.ModelForm):
     """What a device is. Where it is and its status change through moves (see MoveForm)."""
 

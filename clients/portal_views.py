@@ -8,7 +8,8 @@ from django.shortcuts import redirect, render
 from staff.permissions import client_required
 
 from .accounts import save_client
-from .forms import PortalClientForm
+from .equipment import save_location
+from .forms import PortalClientForm, PortalLocationForm
 from .queries import (
     client_for_portal_user,
     equipment_for_portal_user,
@@ -44,6 +45,22 @@ def account_edit(request):
         messages.success(request, "Your details were saved.")
         return redirect("clients_portal:account")
     return render(request, "clients/portal/account_form.html", {"form": form, "client": client})
+
+
+@client_required
+def location_add(request):
+    """A client adds a service address (then subscribes to services there)."""
+    client = client_for_portal_user(request.user)
+    if client is None:
+        return _not_linked(request)
+    form = PortalLocationForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        location = save_location(location=form.save(commit=False), by=request.user, request=request)
+        messages.success(
+            request, f"Location “{location.label}” was added. You can now choose services for it."
+        )
+        return redirect("clients_portal:account")
+    return render(request, "clients/portal/location_form.html", {"form": form, "client": client})
 
 
 @client_required

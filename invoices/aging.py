@@ -18,17 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import (
-    DecimalField,
-    Max,
-    Min,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-)
+from django.db.models import DecimalField, Max, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from clients.models import Client
@@ -45,17 +35,19 @@ BUCKETS = {
     "90_plus": "90+ days",
 }
 SORTS = {
-    "-overdue": ("-overdue", "pk"),
-    "overdue": ("overdue", "pk"),
-    "oldest_due": ("oldest_due", "pk"),
-    "-oldest_due": ("-oldest_due", "pk"),
-    "name": ("name", "pk"),
-    "-name": ("-name", "-pk"),
-    "last_payment": ("last_payment_date", "pk"),
-    "-last_payment": ("-last_payment_date", "pk"),
-    "-b_90_plus": ("-b_90_plus", "-overdue", "pk"),
+    "-overdue": ("-overdue", "client_id"),
+    "overdue": ("overdue", "client_id"),
+    "oldest_due": ("oldest_due", "client_id"),
+    "-oldest_due": ("-oldest_due", "client_id"),
+    "name": ("client__name", "client_id"),
+    "-name": ("-client__name", "-client_id"),
+    "last_payment": ("client__last_payment_date", "client_id"),
+    "-last_payment": ("-client__last_payment_date", "client_id"),
+    "b_90_plus": ("b_90_plus", "overdue", "client_id"),
+    "-b_90_plus": ("-b_90_plus", "-overdue", "client_id"),
 }
 DEFAULT_SORT = "-overdue"
+FIGURES = ("b_current", "b_1_30", "b_31_60", "b_61_90", "b_90_plus", "overdue")
 
 
 def _bucket_filters(today: date) -> dict[str, Q]:
@@ -63,16 +55,16 @@ def _bucket_filters(today: date) -> dict[str, Q]:
         return today - timedelta(days=days)
 
     return {
-        "current": Q(invoices__due_date__gte=today),
-        "1_30": Q(invoices__due_date__lt=today, invoices__due_date__gte=past(30)),
-        "31_60": Q(invoices__due_date__lt=past(30), invoices__due_date__gte=past(60)),
-        "61_90": Q(invoices__due_date__lt=past(60), invoices__due_date__gte=past(90)),
-        "90_plus": Q(invoices__due_date__lt=past(90)),
+        "current": Q(due_date__gte=today),
+        "1_30": Q(due_date__lt=today, due_date__gte=past(30)),
+        "31_60": Q(due_date__lt=past(30), due_date__gte=past(60)),
+        "61_90": Q(due_date__lt=past(60), due_date__gte=past(90)),
+        "90_plus": Q(due_date__lt=past(90)),
     }
 
 
 def _sum(condition: Q) -> Coalesce:
-    return Coalesce(Sum("invoices__balance", filter=condition), Value(ZERO), output_field=MONEY)
+    return Coalesce(Sum("balance", filter=condition), Value(ZERO), output_field=MONEY)
 
 
 def late_payers(
@@ -85,47 +77,83 @@ def late_payers(
     search: str = "",
     sort: str = DEFAULT_SORT,
 ) -> QuerySet:
-    """Clients with an overdue balance, annotated with b_current, b_1_30, b_31_60, b_61_90,
-    b_90_plus, overdue, oldest_due and last_reminder_at."""
-    owing = Q(
-        invoices__status__in=Invoice.OPEN_STATUSES,
-        invoices__balance__gt=0,
-        invoices__due_date__isnull=False,
+    """One dict per client with an overdue balance: client_id, b_current, b_1_30, b_31_60,
+    b_61_90, b_90_plus, overdue, oldest_due. Grouped on the invoices side (the narrow rows of
+    the partial index), so the clients table is only read for a filter or a sort on its
+    columns, and for the rows of one page (`with_clients`)."""
+    owing = Invoice.objects.filter(
+        status__in=Invoice.OPEN_STATUSES, balance__gt=0, due_date__isnull=False
     )
-    buckets = _bucket_filters(today)
-    clients = Client.objects.filter(owing)
     if segment:
-        clients = clients.filter(segment=segment)
+        owing = owing.filter(client__segment=segment)
     if paused == "yes":
-        clients = clients.filter(reminders_paused_until__gt=today)
+        owing = owing.filter(client__reminders_paused_until__gt=today)
     elif paused == "no":
-        clients = clients.exclude(reminders_paused_until__gt=today)
+        owing = owing.exclude(client__reminders_paused_until__gt=today)
     search = " ".join((search or "").replace("\x00", "").split())[:100]
     if search:
-        clients = clients.filter(
-            Q(name__icontains=search)
-            | Q(company_name__icontains=search)
-            | Q(account_number__iexact=search)
-            | Q(email__iexact=search)
+        owing = owing.filter(
+            Q(client__name__icontains=search)
+            | Q(client__company_name__icontains=search)
+            | Q(client__account_number__iexact=search)
+            | Q(client__email__iexact=search)
         )
-    last_reminder = (
-        Reminder.objects.filter(client=OuterRef("pk"))
-        .order_by()
-        .values("client")
-        .annotate(m=Max("sent_at"))
-        .values("m")
+    rows = (
+        owing.order_by()
+        .values("client_id")
+        .annotate(
+            **{f"b_{name}": _sum(condition) for name, condition in _bucket_filters(today).items()},
+            overdue=_sum(Q(due_date__lt=today)),
+            oldest_due=Min("due_date", filter=Q(due_date__lt=today)),
+        )
+        .filter(overdue__gt=0)
     )
-    clients = clients.annotate(
-        **{f"b_{name}": _sum(condition) for name, condition in buckets.items()},
-        overdue=_sum(Q(invoices__due_date__lt=today)),
-        oldest_due=Min("invoices__due_date", filter=Q(invoices__due_date__lt=today)),
-        last_reminder_at=Subquery(last_reminder),
-    ).filter(overdue__gt=0)
     if min_amount is not None:
-        clients = clients.filter(overdue__gte=min_amount)
+        rows = rows.filter(overdue__gte=min_amount)
     if bucket in BUCKETS:
-        clients = clients.filter(**{f"b_{bucket}__gt": 0})
-    return clients.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+        rows = rows.filter(**{f"b_{bucket}__gt": 0})
+    return rows.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+
+
+def with_clients(rows) -> list[Client]:
+    """The clients of some late payers rows (a page, a CSV chunk), in the rows' order, with
+    the figures and `last_reminder_at` set on them: two queries whatever the number."""
+    rows = list(rows)
+    ids = [row["client_id"] for row in rows]
+    clients = Client.objects.in_bulk(ids)
+    last = dict(
+        Reminder.objects.filter(client_id__in=ids)
+        .order_by()
+        .values("client_id")
+        .annotate(m=Max("sent_at"))
+        .values_list("client_id", "m")
+    )
+    out = []
+    for row in rows:
+        client = clients[row["client_id"]]
+        for name in FIGURES:
+            setattr(client, name, _money(row[name]))
+        client.oldest_due = row["oldest_due"]
+        client.last_reminder_at = last.get(client.pk)
+        out.append(client)
+    return out
+
+
+class LatePayersPage:
+    """What the Paginator pages: the grouped rows, counted by the totals query already made
+    (one pass fewer over the invoices), each page turned into clients."""
+
+    def __init__(self, rows: QuerySet, count: int):
+        self.rows, self._count = rows, count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):
+        return with_clients(self.rows[index])
 
 
 @dataclass(frozen=True)
@@ -144,25 +172,27 @@ def _money(value) -> Decimal:
     return round_money(Decimal(str(value if value is not None else 0)))
 
 
-def totals(clients: QuerySet) -> AgingTotals:
+def totals(rows: QuerySet) -> AgingTotals:
     """The totals row of a late payers list: one query over the grouped rows."""
-    row = clients.order_by().aggregate(
-        n=Coalesce(Sum(Value(1)), 0),
-        current=Sum("b_current"),
-        b_1_30=Sum("b_1_30"),
-        b_31_60=Sum("b_31_60"),
-        b_61_90=Sum("b_61_90"),
-        b_90_plus=Sum("b_90_plus"),
-        overdue=Sum("overdue"),
+    # Outer names differ from the annotations they sum: an aggregate named like the
+    # annotation it reads would shadow it.
+    row = rows.order_by().aggregate(
+        t_clients=Coalesce(Sum(Value(1)), 0),
+        t_current=Sum("b_current"),
+        t_1_30=Sum("b_1_30"),
+        t_31_60=Sum("b_31_60"),
+        t_61_90=Sum("b_61_90"),
+        t_90_plus=Sum("b_90_plus"),
+        t_overdue=Sum("overdue"),
     )
     return AgingTotals(
-        clients=row["n"] or 0,
-        current=_money(row["current"]),
-        b_1_30=_money(row["b_1_30"]),
-        b_31_60=_money(row["b_31_60"]),
-        b_61_90=_money(row["b_61_90"]),
-        b_90_plus=_money(row["b_90_plus"]),
-        overdue=_money(row["overdue"]),
+        clients=row["t_clients"] or 0,
+        current=_money(row["t_current"]),
+        b_1_30=_money(row["t_1_30"]),
+        b_31_60=_money(row["t_31_60"]),
+        b_61_90=_money(row["t_61_90"]),
+        b_90_plus=_money(row["t_90_plus"]),
+        overdue=_money(row["t_overdue"]),
     )
 
 

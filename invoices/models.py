@@ -794,6 +794,11 @@ class Reminder(models.Model):
     def channel_list(self) -> list[str]:
         return [c for c in self.channels.split(",") if c]
 
+    @property
+    def channels_display(self) -> str:
+        names = {"email": "email", "sms": "SMS"}
+        return " and ".join(names.get(c, c) for c in self.channel_list) or "no channel"
+
 
 class NonPaymentSuspension(models.Model):
     """A client's services suspended by collections for an overdue balance. Open (not lifted)

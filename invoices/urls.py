@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import payment_views, views
+from . import collections_views, payment_views, views
 
 app_name = "invoices"
 
@@ -42,4 +42,29 @@ urlpatterns = [
     ),
     path("payments/<int:pk>/refund/", payment_views.payment_refund, name="payment_refund"),
     path("payments/<int:pk>/reverse/", payment_views.payment_reverse, name="payment_reverse"),
+    # Collections: late payers, reminders by hand, pauses (collections_views.py)
+    path("late-payers/", collections_views.late_payers_list, name="late_payers"),
+    path("late-payers/export.csv", collections_views.late_payers_export, name="late_payers_export"),
+    path("clients/<int:pk>/remind/", collections_views.client_remind, name="client_remind"),
+    path(
+        "clients/<int:pk>/reminders/pause/",
+        collections_views.client_reminders_pause,
+        name="client_reminders_pause",
+    ),
+    path(
+        "clients/<int:pk>/reminders/resume/",
+        collections_views.client_reminders_resume,
+        name="client_reminders_resume",
+    ),
+    path("<int:pk>/remind/", collections_views.invoice_remind, name="remind"),
+    path(
+        "<int:pk>/reminders/pause/",
+        collections_views.invoice_reminders_pause,
+        name="reminders_pause",
+    ),
+    path(
+        "<int:pk>/reminders/resume/",
+        collections_views.invoice_reminders_resume,
+        name="reminders_resume",
+    ),
 ]

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from clients.models import Client
 from clients.tests.factories import EquipmentFactory, LocationFactory, client_of
+from staff.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +151,42 @@ def test_a_portal_user_without_a_client_account_is_told_so(login, bob_user):
     page = login(bob_user).get(reverse("clients_portal:account"))
     assert page.status_code == 200
     assert "not linked" in page.content.decode()
+
+
+def test_alice_adds_a_service_location_of_her_own(login, alice_user, alice, bob):
+    client = login(alice_user)
+    page = client.get(reverse("clients_portal:location_add"))
+    assert page.status_code == 200 and "status" not in page.context["form"].fields
+    response = client.post(
+        reverse("clients_portal:location_add"),
+        {"label": "Cabin", "street": "9 Lake Road", "city": "Petersburg", "postal_code": "62675"},
+    )
+    assert response.status_code == 302
+    location = alice[0].locations.get(label="Cabin")
+    assert (location.street, location.status) == ("9 Lake Road", "planned")
+    assert not bob[0].locations.filter(label="Cabin").exists()
+    assert AuditEntry.objects.filter(action="location.create", actor=alice_user).exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"label": ""}, "label", "required"),
+        (
+            {"street": "1 Alice Way", "city": "Springfield", "postal_code": "62701"},
+            "street",
+            "already",
+        ),
+        ({"postal_code": "<script>"}, "postal_code", ""),
+    ],
+)
+def test_portal_location_form_rejects_bad_input(login, alice_user, alice, changes, field, message):
+    alice[1].location.__class__.objects.filter(pk=alice[1].location_id).update(
+        city="Springfield", postal_code="62701"
+    )
+    before = alice[0].locations.count()
+    data = {"label": "Cabin", "street": "9 Lake Road", "city": "Petersburg", "postal_code": "62675"}
+    response = login(alice_user).post(reverse("clients_portal:location_add"), {**data, **changes})
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert alice[0].locations.count() == before

@@ -44,3 +44,30 @@ def save_company_settings(*, form, by=None, request: HttpRequest | None = None) 
             request=request,
         )
     return company
+
+
+@transaction.atomic
+def save_reminder_templates(*, forms, by=None, request: HttpRequest | None = None) -> None:
+    """Save the texts and channels of every step (valid ReminderStepForms), audited."""
+    company = CompanySettings.objects.select_for_update().get(pk=1)
+    before = company.reminder_templates or {}
+    after = {
+        str(form.step): {
+            "channels": form.cleaned_data["channels"],
+            "subject": form.cleaned_data["subject"],
+            "body": form.cleaned_data["body"],
+            "sms": form.cleaned_data["sms"],
+        }
+        for form in forms
+    }
+    if after == {k: v for k, v in before.items() if k in after}:
+        return
+    company.reminder_templates = {**before, **after}
+    company.save(update_fields=["reminder_templates", "updated_at"])
+    record(
+        actor=by,
+        action="company.settings_change",
+        obj=company,
+        changes={"reminder_templates": [before, company.reminder_templates]},
+        request=request,
+    )

@@ -94,3 +94,75 @@ class CompanySettingsForm(forms.ModelForm):
         if logo and getattr(logo, "size", 0) > 2 * 1024 * 1024:
             raise forms.ValidationError("The logo must be smaller than 2 MB.")
         return logo
+
+
+class ReminderStepForm(forms.Form):
+    """The channels and texts of one step of the reminder schedule (prefix: the day)."""
+
+    channels = forms.MultipleChoiceField(
+        choices=[("email", "Email"), ("sms", "SMS (only to clients who consented)")],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        error_messages={"invalid_choice": "Choose email and/or SMS."},
+    )
+    subject = forms.CharField(max_length=200, label="Email subject")
+    body = forms.CharField(
+        max_length=5000, label="Email text", widget=forms.Textarea(attrs={"rows": 6})
+    )
+    sms = forms.CharField(
+        max_length=480, label="SMS text", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, step: int, **kwargs):
+        super().__init__(*args, prefix=f"step{step}", **kwargs)
+        self.step = step
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def _clean_text(self, name: str) -> str:
+        from .reminder_templates import template_errors
+
+        text = self.cleaned_data[name].replace("\x00", "").strip()
+        errors = template_errors(text)
+        if errors:
+            raise forms.ValidationError(errors)
+        return text
+
+    def clean_subject(self) -> str:
+        return " ".join(self._clean_text("subject").split())
+
+    def clean_body(self) -> str:
+        return self._clean_text("body")
+
+    def clean_sms(self) -> str:
+        return self._clean_text("sms")
+
+    def clean_channels(self) -> list[str]:
+        channels = self.cleaned_data["channels"]
+        if not channels:
+            raise forms.ValidationError("Choose at least one channel.")
+        return channels
+
+    @property
+    def title(self) -> str:
+        if self.step == 0:
+            return "On the due date"
+        days = abs(self.step)
+        return f"{days} day{'s' if days != 1 else ''} {'before' if self.step < 0 else 'after'} due"
+
+
+def reminder_step_forms(company: CompanySettings, data=None) -> list[ReminderStepForm]:
+    from .reminder_templates import step_template
+
+    forms_ = []
+    for step in sorted(company.reminder_schedule or []):
+        template = step_template(company, step)
+        initial = {
+            "channels": list(template.channels),
+            "subject": template.subject,
+            "body": template.body,
+            "sms": template.sms,
+        }
+        forms_.append(ReminderStepForm(data, step=step, initial=initial))
+    return forms_

@@ -6,4 +6,5 @@ app_name = "company"
 
 urlpatterns = [
     path("", views.company_settings, name="settings"),
+    path("reminders/", views.reminder_templates, name="reminders"),
 ]

@@ -10,7 +10,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from clients import metrics as client_metrics
-from cms_project.money import next_period, period_bounds, previous_period
+from cms_project.money import period_bounds, previous_period
 from invoices import metrics as money_metrics
 from invoices.ledger import figures_for
 from invoices.models import Invoice, Payment
@@ -166,7 +166,8 @@ def client_home(*, client, today: date) -> dict:
         entry["subscriptions"].append(subscription)
     open_invoices = Invoice.objects.open().filter(client=client)
     due = open_invoices.aggregate(next_due=Min("due_date", filter=Q(balance__gt=0)))
-    year, month = next_period(today.year, today.month)
+    # Billing runs bill the month that ended: the next invoice is this month's bill.
+    year, month = today.year, today.month
     return {
         "services_by_location": list(by_location.values()),
         "ledger": figures_for(client),

@@ -98,3 +98,21 @@ def test_staff_open_a_report_from_the_menu(page: Page, live_server, staff_user):
     page.goto(f"{live_server.url}/staff/reports/accounts/")
     expect(page.locator("[data-report=main] tbody tr")).to_have_count(3)
     page.screenshot(path="/tmp/reports-accounts.png", full_page=True)
+
+
+def test_the_client_dashboard_shows_the_balance_and_pay_now(
+    page: Page, live_server, alice_user, axe
+):
+    from services.tests.factories import SubscriberFactory
+
+    alice = SubscriberFactory(user=alice_user, name="Alice Martin")
+    gig = ServiceFactory(name="Fiber 1 Gig", price="89.99")
+    SubscriptionFactory(service=gig, location=SubscriberLocationFactory(client=alice, label="Home"))
+    issue_invoice(invoice=create_draft(client=alice, lines=[line(unit_price="89.99")]))
+    log_in(page, live_server.url, alice_user.email)
+    expect(page.locator("[data-home=balance]")).to_contain_text("$89.99")
+    expect(page.locator("[data-home=next-bill]")).to_have_text("$89.99")
+    expect(page.locator("[data-home-service]")).to_contain_text("Fiber 1 Gig")
+    expect(page.get_by_role("link", name="Pay now")).to_be_visible()
+    page.screenshot(path="/tmp/reports-portal.png", full_page=True)
+    axe(page, context="client: portal home")

@@ -143,6 +143,15 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
         f"invoices:{name}": lambda p: {"pk": _sample_billing_run().pk}
         for name in ("billing_run", "billing_run_status", "billing_run_issue_drafts")
     },
+    # Collections (staff): reminders and pauses for an invoice or a client.
+    **{
+        f"invoices:{name}": lambda p: {"pk": _sample_invoice(p["client"]).pk}
+        for name in ("remind", "reminders_pause", "reminders_resume")
+    },
+    **{
+        f"invoices:{name}": lambda p: {"pk": client_of(p["client"]).pk}
+        for name in ("client_remind", "client_reminders_pause", "client_reminders_resume")
+    },
     # Portal pages: objects owned by the client persona (Alice).
     **{
         f"invoices_portal:{name}": lambda p: {"pk": _sample_invoice(p["client"]).pk}

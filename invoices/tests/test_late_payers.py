@@ -1,0 +1,363 @@
+"""Late payers / aging: figures to the cent against a hand-built ledger, filters, sorting, the
+CSV equal to the page, constant queries, permissions, and the reminder/pause actions."""
+
+import csv
+import io
+import re
+from datetime import date, datetime
+from decimal import Decimal as D
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from clients.models import Client
+from cms_project.company.models import get_company
+from staff.models import AuditEntry
+
+from ..aging import late_payers, totals, with_clients
+from ..allocation import record_payment
+from ..models import Invoice, PaymentMethod, Reminder
+from .factories import SubscriberFactory, draft_invoice, issued_invoice, line
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 12, 4)
+
+
+@pytest.fixture(autouse=True)
+def no_pdf_rendering(monkeypatch):
+    monkeypatch.setattr("invoices.issuing.schedule_pdf", lambda invoice_id: None)
+
+
+@pytest.fixture(autouse=True)
+def today():
+    with time_machine.travel(datetime(2026, 12, 4, 10, tzinfo=ZoneInfo("America/Chicago"))):
+        yield TODAY
+
+
+def owe(client, amount: str, due: date) -> Invoice:
+    invoice = issued_invoice(client=client, lines=[line(unit_price=amount)])
+    Invoice.objects.filter(pk=invoice.pk).update(due_date=due)
+    return invoice
+
+
+@pytest.fixture
+def ledger():
+    """A: 100.00 not yet due, 50.00 14 days late, 30.00 45 days late of which 10.00 paid.
+    B: on every bucket boundary. C: due today (not overdue). D: paid. E: a draft only."""
+    a = SubscriberFactory(name="Ann Able", phone="+13125550111", segment="residential")
+    b = SubscriberFactory(name="Bert Bloggs", segment="business")
+    c = SubscriberFactory(name="Cy Current")
+    d = SubscriberFactory(name="Dee Paid")
+    e = SubscriberFactory(name="Eve Draft")
+    owe(a, "100.00", date(2026, 12, 10))
+    owe(a, "50.00", date(2026, 11, 20))
+    owe(a, "30.00", date(2026, 10, 20))
+    record_payment(client=a, amount=D("10.00"), method=PaymentMethod.CASH, received_on=TODAY)
+    owe(b, "200.00", date(2026, 8, 1))  # 125 days: 90+
+    owe(b, "25.25", date(2026, 9, 20))  # 75: 61-90
+    owe(b, "5.00", date(2026, 11, 4))  # 30: 1-30
+    owe(b, "7.00", date(2026, 11, 3))  # 31: 31-60
+    owe(b, "1.10", date(2026, 9, 5))  # 90: 61-90
+    owe(b, "2.20", date(2026, 9, 4))  # 91: 90+
+    owe(c, "40.00", TODAY)
+    owe(d, "60.00", date(2026, 11, 1))
+    record_payment(client=d, amount=D("60.00"), method=PaymentMethod.CASH, received_on=TODAY)
+    draft_invoice(client=e, lines=[line(unit_price="99.00")])
+    return {"a": a, "b": b, "c": c, "d": d, "e": e}
+
+
+def figures(client) -> dict:
+    (row,) = with_clients(late_payers(today=TODAY).filter(client_id=client.pk))
+    return {
+        k: getattr(row, k)
+        for k in ("b_current", "b_1_30", "b_31_60", "b_61_90", "b_90_plus", "overdue")
+    } | {"oldest_due": row.oldest_due}
+
+
+def names(rows) -> list[str]:
+    return [c.name for c in with_clients(rows)]
+
+
+def test_figures_to_the_cent(ledger):
+    assert figures(ledger["a"]) == {
+        "b_current": D("100.00"),
+        "b_1_30": D("50.00"),
+        "b_31_60": D("20.00"),
+        "b_61_90": D("0.00"),
+        "b_90_plus": D("0.00"),
+        "overdue": D("70.00"),
+        "oldest_due": date(2026, 10, 20),
+    }
+    assert figures(ledger["b"]) == {
+        "b_current": D("0.00"),
+        "b_1_30": D("5.00"),
+        "b_31_60": D("7.00"),
+        "b_61_90": D("26.35"),
+        "b_90_plus": D("202.20"),
+        "overdue": D("240.55"),
+        "oldest_due": date(2026, 8, 1),
+    }
+    assert names(late_payers(today=TODAY)) == [
+        "Bert Bloggs",
+        "Ann Able",
+    ]
+    t = totals(late_payers(today=TODAY))
+    assert (t.clients, t.current, t.b_1_30, t.b_31_60, t.b_61_90, t.b_90_plus, t.overdue) == (
+        2, D("100.00"), D("55.00"), D("27.00"), D("26.35"), D("202.20"), D("310.55"),
+    )  # fmt: skip
+
+
+def test_filters(ledger):
+    def found(**kw):
+        return sorted(names(late_payers(today=TODAY, **kw)))
+
+    assert found(min_amount=D("70.00")) == ["Ann Able", "Bert Bloggs"]
+    assert found(min_amount=D("70.01")) == ["Bert Bloggs"]
+    assert found(bucket="90_plus") == ["Bert Bloggs"]
+    assert found(bucket="current") == ["Ann Able"]
+    assert found(segment="business") == ["Bert Bloggs"]
+    assert found(search="able") == ["Ann Able"]
+    assert found(search=ledger["b"].account_number) == ["Bert Bloggs"]
+    Client.objects.filter(pk=ledger["a"].pk).update(reminders_paused_until=date(2026, 12, 20))
+    assert found(paused="yes") == ["Ann Able"]
+    assert found(paused="no") == ["Bert Bloggs"]
+    assert names(late_payers(today=TODAY, sort="name")) == ["Ann Able", "Bert Bloggs"]
+
+
+def _page_rows(html: str) -> list[list[str]]:
+    rows = []
+    for tr in re.findall(r'<tr data-client="([^"]+)">(.*?)</tr>', html, re.S):
+        cells = re.findall(r'data-figure="[^"]+">([^<]*)<', tr[1])
+        rows.append([tr[0], *[c.replace("$", "").replace(",", "") for c in cells]])
+    return rows
+
+
+def test_page_shows_the_figures_and_totals_and_the_csv_equals_the_page(login, staff_user, ledger):
+    client = login(staff_user)
+    response = client.get(reverse("invoices:late_payers"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    page = _page_rows(html)
+    assert page == [
+        [ledger["b"].account_number, "0.00", "5.00", "7.00", "26.35", "202.20", "240.55"],
+        [ledger["a"].account_number, "100.00", "50.00", "20.00", "0.00", "0.00", "70.00"],
+    ]
+    assert 'data-total="overdue">$310.55' in html
+    assert "ann" not in html.lower() or "(312) 555-0111" in html or "+13125550111" in html
+    export = client.get(reverse("invoices:late_payers_export"))
+    assert export["Content-Type"] == "text/csv"
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert rows[0][0] == "account"
+    assert [[r[0], *r[5:11]] for r in rows[1:]] == page
+    # Filters and sort apply to both alike.
+    query = "?sort=name&min_amount=1"
+    page = _page_rows(client.get(reverse("invoices:late_payers") + query).content.decode())
+    export = client.get(reverse("invoices:late_payers_export") + query)
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert [[r[0], *r[5:11]] for r in rows[1:]] == page
+    assert page[0][0] == ledger["a"].account_number
+
+
+def test_bad_filters_get_a_message_next_to_the_field_not_a_500(login, staff_user, ledger):
+    client = login(staff_user)
+    response = client.get(
+        reverse("invoices:late_payers"), {"min_amount": "lots", "bucket": "x", "sort": "evil"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Enter an amount such as 50.00." in html
+    assert "Select a valid choice" in html
+    assert len(_page_rows(html)) == 2  # the other filters still apply
+
+
+def test_constant_number_of_queries(login, staff_user, ledger, django_assert_max_num_queries):
+    client = login(staff_user)
+    url = reverse("invoices:late_payers")
+    client.get(url)  # the first request of a session also stores it
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    small = count()
+    for n in range(12):
+        c = SubscriberFactory(name=f"Late {n}")
+        owe(c, "10.00", date(2026, 10, 1))
+        owe(c, "12.00", date(2026, 11, 30))
+        Reminder.objects.create(invoice=c.invoices.first(), client=c, step=7)
+    assert count() == small
+    with django_assert_max_num_queries(small):
+        client.get(url + "?sort=name&min_amount=5&bucket=1_30")
+
+
+def test_clients_may_not_see_the_report(login, alice_user, ledger):
+    client = login(alice_user)
+    assert client.get(reverse("invoices:late_payers")).status_code == 403
+    assert client.get(reverse("invoices:late_payers_export")).status_code == 403
+    assert client.post(reverse("invoices:client_remind", args=[ledger["a"].pk])).status_code == 403
+
+
+def test_send_a_reminder_from_a_row(login, staff_user, ledger):
+    client = login(staff_user)
+    url = reverse("invoices:late_payers")
+    response = client.post(
+        reverse("invoices:client_remind", args=[ledger["a"].pk]), {"next": url + "?sort=name"}
+    )
+    assert response.status_code == 302 and response["Location"] == url + "?sort=name"
+    reminder = Reminder.objects.get()
+    assert reminder.step is None and reminder.sent_by == staff_user
+    assert reminder.invoice.due_date == date(2026, 10, 20)  # the oldest overdue one
+    assert AuditEntry.objects.filter(action="reminder.send", actor=staff_user).exists()
+    # Twice within a minute: refused with a message, nothing sent.
+    response = client.post(reverse("invoices:client_remind", args=[ledger["a"].pk]), follow=True)
+    assert "less than a minute ago" in response.content.decode()
+    assert Reminder.objects.count() == 1
+    # A hostile next goes to the client page instead.
+    response = client.post(
+        reverse("invoices:client_remind", args=[ledger["b"].pk]), {"next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("clients:client_detail", args=[ledger["b"].pk])
+    # The page shows it.
+    assert "Last Dec 4, 2026" in client.get(url).content.decode()
+
+
+def test_pause_a_client_from_a_row_and_resume(login, staff_user, ledger):
+    client = login(staff_user)
+    url = reverse("invoices:client_reminders_pause", args=[ledger["a"].pk])
+    response = client.post(url, {"until": "2026-12-31", "next": "/staff/invoices/late-payers/"})
+    assert response.status_code == 302
+    ledger["a"].refresh_from_db()
+    assert ledger["a"].reminders_paused_until == date(2026, 12, 31)
+    html = client.get(reverse("invoices:late_payers")).content.decode()
+    assert "Paused until Dec 31, 2026" in html
+    response = client.post(reverse("invoices:client_reminders_resume", args=[ledger["a"].pk]))
+    ledger["a"].refresh_from_db()
+    assert ledger["a"].reminders_paused_until is None
+    actions = list(AuditEntry.objects.values_list("action", flat=True).order_by("pk"))
+    assert actions[-2:] == ["reminder.pause", "reminder.resume"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "Enter the date reminders should start again."),
+        ("2026-02-30", "Enter a date such as 2027-01-15."),
+        ("yesterday", "Enter a date such as 2027-01-15."),
+        ("2026-12-04", "Choose a date after today."),
+        ("2030-01-01", "Pause for at most a year."),
+    ],
+)
+def test_bad_pause_dates_get_a_message_next_to_the_field(login, staff_user, ledger, value, message):
+    client = login(staff_user)
+    invoice = ledger["a"].invoices.first()
+    for url in (
+        reverse("invoices:client_reminders_pause", args=[ledger["a"].pk]),
+        reverse("invoices:reminders_pause", args=[invoice.pk]),
+    ):
+        response = client.post(url, {"until": value})
+        assert response.status_code == 400
+        assert message in response.content.decode()
+    ledger["a"].refresh_from_db()
+    invoice.refresh_from_db()
+    assert ledger["a"].reminders_paused_until is None and invoice.reminders_paused_until is None
+
+
+def test_invoice_page_sends_pauses_and_lists_reminders(login, staff_user, ledger):
+    client = login(staff_user)
+    invoice = ledger["b"].invoices.order_by("due_date").first()
+    client.post(reverse("invoices:remind", args=[invoice.pk]))
+    client.post(reverse("invoices:reminders_pause", args=[invoice.pk]), {"until": "2027-01-15"})
+    invoice.refresh_from_db()
+    assert invoice.reminders_paused_until == date(2027, 1, 15)
+    html = client.get(reverse("invoices:detail", args=[invoice.pk])).content.decode()
+    assert "sent by hand by Sam Staff" in html
+    assert "Paused until <strong>Jan 15, 2027</strong>" in html
+
+
+def test_client_page_shows_reminders_pause_and_suspension(login, staff_user, ledger):
+    from ..models import NonPaymentSuspension
+
+    client = login(staff_user)
+    client.post(reverse("invoices:client_remind", args=[ledger["b"].pk]))
+    NonPaymentSuspension.objects.create(
+        client=ledger["b"], overdue_amount=D("240.55"), subscriptions=2
+    )
+    html = client.get(reverse("clients:client_detail", args=[ledger["b"].pk])).content.decode()
+    assert "Suspended for non-payment since Dec 4, 2026" in html
+    assert "Overdue balance <strong>$240.55</strong>" in html
+    assert "sent by hand" in html
+
+
+def test_admins_edit_reminder_texts_with_validation(login, admin_user, staff_user):
+    company = get_company()
+    url = reverse("company:reminders")
+    assert login(staff_user).get(url).status_code == 403
+    client = login(admin_user)
+    assert client.get(url).status_code == 200
+    data = {}
+    for step in company.reminder_schedule:
+        data |= {
+            f"step{step}-channels": ["email"],
+            f"step{step}-subject": "Invoice {invoice_number}",
+            f"step{step}-body": "Pay {balance} by {due_date}: {pay_url}",
+            f"step{step}-sms": "Pay {balance}",
+        }
+    bad = data | {"step7-subject": "Hi {name.__class__}", "step0-channels": [], "step14-sms": "{"}
+    response = client.post(url, bad)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Unknown placeholder" in html
+    assert "Choose at least one channel." in html
+    assert "A brace is not closed" in html
+    company.refresh_from_db()
+    assert company.reminder_templates == {}
+    response = client.post(url, data)
+    assert response.status_code == 302
+    company.refresh_from_db()
+    assert company.reminder_templates["7"]["channels"] == ["email"]
+    assert AuditEntry.objects.filter(action="company.settings_change").exists()
+
+
+def test_settings_refuse_a_bad_schedule(login, admin_user):
+    client = login(admin_user)
+    company = get_company()
+    base = {
+        "name": company.name,
+        "address": company.address,
+        "default_tax_rate": "8.25",
+        "currency": "USD",
+        "payment_terms_days": "30",
+        "invoice_prefix": "INV",
+        "credit_note_prefix": "CN",
+    }
+    for value, message in [
+        ("-3, 0, x", "Enter whole numbers of days"),
+        ("-61, 0", "between -60 and 365"),
+        ("7, 7", "only once"),
+    ]:
+        response = client.post(reverse("company:settings"), base | {"reminder_schedule": value})
+        assert message in response.content.decode()
+    response = client.post(
+        reverse("company:settings"), base | {"reminder_schedule": "0", "suspend_after_days": "0"}
+    )
+    assert "greater than or equal to 1" in response.content.decode()
+
+
+def test_the_same_buckets_as_the_client_statement(ledger):
+    from ..statement import client_aging
+
+    for key in ("a", "b"):
+        aging = client_aging(ledger[key], today=TODAY)
+        row = figures(ledger[key])
+        assert (
+            aging.current,
+            aging.days_1_30,
+            aging.days_31_60,
+            aging.days_61_90,
+            aging.days_90_plus,
+        ) == (row["b_current"], row["b_1_30"], row["b_31_60"], row["b_61_90"], row["b_90_plus"])
