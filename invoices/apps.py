@@ -24,3 +24,7 @@ class InvoicesConfig(AppConfig):
 
     def ready(self):
         from . import receivers  # noqa: F401  (connects the signal receivers)
+        from .allocation import AUDIT_ACTIONS as PAYMENT_ACTIONS
+
+        # Payments, refunds and reversals label their entries in allocation.py.
+        self.audit_actions = {**AUDIT_ACTIONS, **PAYMENT_ACTIONS}
