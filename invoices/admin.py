@@ -1,5 +1,6 @@
 """Django admin for superusers: drafts may be edited; issued invoices, their lines, credit
-notes, counters and runs are read-only (an issued invoice is a legal document)."""
+notes, counters, runs, payments, allocations and refunds are read-only (an issued invoice is a
+legal document; the payment ledger is append-only)."""
 
 from django.contrib import admin
 
@@ -7,6 +8,7 @@ from cms_project.money import line_net
 
 from .drafts import recalculate
 from .models import (
+    Allocation,
     BillingRun,
     BillingRunError,
     CreditNote,
@@ -14,6 +16,8 @@ from .models import (
     Invoice,
     InvoiceLine,
     NumberCounter,
+    Payment,
+    Refund,
 )
 
 
@@ -156,3 +160,51 @@ class BillingRunErrorInline(admin.TabularInline):
 class BillingRunAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "status", "created_count", "skipped_count", "error_count"]
     inlines = [BillingRunErrorInline]
+
+
+# --- Payments: the ledger is append-only; refunds and reversals are made on the payment page.
+class AllocationInline(admin.TabularInline):
+    model = Allocation
+    fk_name = "payment"
+    extra = 0
+    fields = ["invoice", "amount", "reversal", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["number", "client", "received_on", "method", "amount", "unallocated"]
+    list_filter = ["method"]
+    search_fields = ["number", "reference", "client__name", "client__account_number"]
+    inlines = [AllocationInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*_all_fields(Payment), "unallocated"]
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+@admin.register(Allocation)
+class AllocationAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "payment", "credit_note", "invoice", "amount", "reversal"]
+    list_filter = ["reversal"]
+    search_fields = ["payment__number", "invoice__number"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "kind", "payment", "amount", "refunded_on"]
+    list_filter = ["kind"]
+    search_fields = ["payment__number", "reason"]

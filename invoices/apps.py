@@ -26,7 +26,10 @@ class InvoicesConfig(AppConfig):
         from clients import ledger_hooks
 
         from . import ledger, receivers  # noqa: F401  (connects the signal receivers)
+        from .allocation import AUDIT_ACTIONS as PAYMENT_ACTIONS
 
+        # Payments, refunds and reversals label their entries in allocation.py.
+        self.audit_actions = {**AUDIT_ACTIONS, **PAYMENT_ACTIONS}
         # The client list, export and page show these figures without importing this app.
         ledger_hooks.register(
             annotate=ledger.with_ledger_figures, overdue=ledger.with_overdue_balance

@@ -1,16 +1,17 @@
 """Demo invoices: the last few months billed for the demo clients, so the demo company has
-issued invoices (some of them overdue) to look at. Idempotent: billing a period again creates
-nothing for clients already billed."""
+issued invoices (some of them overdue) to look at, and payments for them. Idempotent: billing a
+period again creates nothing for clients already billed; clients with payments get no more."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 
-from cms_project.money import period_bounds, previous_period
+from clients.models import Client
+from cms_project.money import period_bounds, previous_period, round_money
 
 from .billing import clients_to_bill, run_billing
-from .models import Invoice
+from .models import Invoice, PaymentMethod
 
 DEMO_MONTHS = 3
 BENCH_MONTHS = 12  # `seed_demo --clients N`: a year of invoices for the benchmark data set
@@ -154,6 +155,14 @@ def _payments_one_by_one(today) -> tuple[int, int]:
         if plan is not None and plan[0] > 0:
             plans.append((plan[1], invoice.pk, invoice, plan[0]))
     plans.sort(key=lambda item: item[:2])  # receipt numbers in the order money came in
+    from .receipts import receipts_muted
+
+    with receipts_muted():  # nobody is emailed a receipt for generated data
+        _record_plans(plans, record_payment, Pick)
+    return len(plans), len(plans)
+
+
+def _record_plans(plans, record_payment, Pick) -> None:
     for received_on, _, invoice, amount in plans:
         method = METHODS[invoice.pk % 4]
         online = method == "card_online"
@@ -169,7 +178,6 @@ def _payments_one_by_one(today) -> tuple[int, int]:
             card_brand="visa" if online else "",
             card_last4="4242" if online else "",
         )
-    return len(plans), len(plans)
 
 
 def _bulk_payments(cursor, today) -> tuple[int, int]:
@@ -226,14 +234,14 @@ def _bulk_payments(cursor, today) -> tuple[int, int]:
         INSERT INTO invoices_payment (
             client_id, number, amount, currency, received_on, method, reference, notes,
             provider, provider_reference, card_brand, card_last4, amount_allocated,
-            amount_refunded, receipt_path, created_at)
+            amount_refunded, receipt_path, receipt_snapshot, created_at)
         SELECT p.client_id, n.number, p.amount, p.currency, p.received_on, p.method,
                'Payment of ' || p.invoice_number, '',
                CASE WHEN p.method = 'card_online' THEN 'sandbox' ELSE '' END,
                CASE WHEN p.method = 'card_online' THEN 'demo_' || p.invoice_number ELSE '' END,
                CASE WHEN p.method = 'card_online' THEN 'visa' ELSE '' END,
                CASE WHEN p.method = 'card_online' THEN '4242' ELSE '' END,
-               p.amount, 0, '', p.received_on::timestamptz + interval '10 hours'
+               p.amount, 0, '', '{}'::jsonb, p.received_on::timestamptz + interval '10 hours'
         FROM bench_payment_plan p JOIN bench_payment_numbers n USING (invoice_id)
         ORDER BY n.number
         """
@@ -267,3 +275,67 @@ def _bulk_payments(cursor, today) -> tuple[int, int]:
         "ANALYZE invoices_payment; ANALYZE invoices_allocation; ANALYZE invoices_invoice"
     )
     return count, count
+
+
+# --- Payments of the demo company's own clients (Alice, Bob and the few dozen others) -------
+ALICE = "client@dataplusfiber.example"
+BOB = "client2@dataplusfiber.example"
+DEMO_METHODS = [
+    PaymentMethod.BANK_TRANSFER,
+    PaymentMethod.CARD_ONLINE,
+    PaymentMethod.CHECK,
+    PaymentMethod.CASH,
+]
+
+
+def _received_on(invoice: Invoice, today) -> date:
+    """A few days before the due date, never before the issue date nor after today."""
+    day = invoice.due_date - timedelta(days=3)
+    return min(max(day, invoice.issue_date), today)
+
+
+def seed_demo_company_payments() -> int:
+    """Payments for the demo invoices, through `record_payment` like real ones: every client
+    pays the invoices already due in full; the newest invoice (not due yet) stays open, except
+    that Alice has paid half of hers; Bob has paid only his oldest, so one is overdue (the
+    late-payers report and reminders have data). Clients that already have a payment are left
+    alone, so running it again adds nothing. No receipt is sent. Returns payments created."""
+    from .allocation import record_payment
+    from .receipts import receipts_muted
+
+    today = timezone.localdate()
+    created = 0
+    clients = (
+        # The demo company's own clients only: `seed_demo --clients N` bills generated ones
+        # (@example.net) too, and their invoices stay unpaid for the benchmarks.
+        Client.objects.filter(email__endswith="dataplusfiber.example")
+        .filter(invoices__status__in=Invoice.OPEN_STATUSES, payments__isnull=True)
+        .select_related("user")
+        .distinct()
+        .order_by("pk")
+    )
+    with receipts_muted():
+        for n, client in enumerate(clients):
+            email = client.user.email if client.user else ""
+            invoices = list(client.invoices.open().order_by("due_date", "pk"))
+            for i, invoice in enumerate(invoices):
+                newest = i == len(invoices) - 1
+                if email == BOB and i > 0:
+                    break  # Bob stops paying: his second invoice goes overdue
+                if newest and email != ALICE and invoice.due_date >= today:
+                    break  # not due yet
+                amount = invoice.balance
+                if newest and email == ALICE:
+                    amount = round_money(invoice.balance / 2)
+                method = DEMO_METHODS[(n + i) % len(DEMO_METHODS)]
+                record_payment(
+                    client=client,
+                    amount=amount,
+                    method=method,
+                    received_on=_received_on(invoice, today),
+                    reference=f"DEMO-{invoice.number}",
+                    card_brand="Visa" if method == PaymentMethod.CARD_ONLINE else "",
+                    card_last4="4242" if method == PaymentMethod.CARD_ONLINE else "",
+                )
+                created += 1
+    return created

@@ -570,7 +570,13 @@ class Payment(models.Model):
 
     # Only these change after the payment is recorded: allocation, refunds, the receipt.
     MUTABLE = frozenset(
-        {"amount_allocated", "amount_refunded", "receipt_path", "receipt_rendered_at"}
+        {
+            "amount_allocated",
+            "amount_refunded",
+            "receipt_path",
+            "receipt_rendered_at",
+            "receipt_snapshot",
+        }
     )
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="payments")
@@ -596,6 +602,10 @@ class Payment(models.Model):
     )
     receipt_path = models.CharField(max_length=255, blank=True)
     receipt_rendered_at = models.DateTimeField(null=True, blank=True)
+    # What the receipt shows, taken in the recording transaction (receipts.py): the company
+    # and client as they were, what the payment paid, the credit and balance after it. The
+    # PDF is rendered later from this, never from live records that change.
+    receipt_snapshot = models.JSONField(default=dict, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -12,3 +12,12 @@ def lift_suspension_on_payment(sender, payment, **kwargs):
     from .suspension import lift_if_cleared
 
     lift_if_cleared(client=payment.client, payment=payment)
+
+
+@receiver(payment_recorded, dispatch_uid="invoices.receipts")
+def send_receipt_on_payment(sender, payment, **kwargs):
+    # After the suspension receiver: the receipt's snapshot, its PDF and its email/SMS (both
+    # after commit), for every payment however it was recorded (staff, portal, webhook).
+    from .receipts import on_payment_recorded
+
+    on_payment_recorded(sender, payment=payment)

@@ -5,7 +5,7 @@ providers' webhooks. The older portal pages keep their own namespace (`invoices_
 
 from django.urls import include, path
 
-from . import online_views, statement_views
+from . import online_views, payment_views, statement_views
 from .urls import urlpatterns as staff_patterns
 
 app_name = "invoices"
@@ -26,6 +26,12 @@ portal_patterns = [
     path("statement/", statement_views.portal_statement, name="portal_statement"),
     path("statement/pdf/", statement_views.portal_statement_pdf, name="portal_statement_pdf"),
     path("statement/csv/", statement_views.portal_statement_csv, name="portal_statement_csv"),
+    path("payments/", payment_views.portal_payment_list, name="portal_payments"),
+    path(
+        "payments/<int:pk>/receipt/",
+        payment_views.portal_payment_receipt,
+        name="portal_payment_receipt",
+    ),
 ]
 
 statement_patterns = [

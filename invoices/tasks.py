@@ -31,6 +31,13 @@ def render_credit_note_pdf_task(credit_note_id: int) -> None:
     render_credit_note_pdf(credit_note_id=credit_note_id)
 
 
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True)
+def render_receipt_pdf_task(payment_id: int) -> None:
+    from .receipts import render_receipt_pdf
+
+    render_receipt_pdf(payment_id=payment_id)
+
+
 @shared_task(acks_late=False, ignore_result=True)
 def run_billing_task(run_id: int) -> None:
     """A run started from the staff page. Not acks_late: a worker lost mid-run must not

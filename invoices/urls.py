@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import collections_views, views
+from . import collections_views, payment_views, views
 
 app_name = "invoices"
 
@@ -30,6 +30,18 @@ urlpatterns = [
         views.billing_run_issue_drafts,
         name="billing_run_issue_drafts",
     ),
+    path("payments/", payment_views.payment_list, name="payments"),
+    path("payments/export.csv", payment_views.payment_export, name="payments_export"),
+    path("payments/new/", payment_views.payment_create, name="payment_create"),
+    path("payments/<int:pk>/", payment_views.payment_detail, name="payment_detail"),
+    path("payments/<int:pk>/receipt/", payment_views.payment_receipt, name="payment_receipt"),
+    path(
+        "payments/<int:pk>/send-receipt/",
+        payment_views.payment_send_receipt,
+        name="payment_send_receipt",
+    ),
+    path("payments/<int:pk>/refund/", payment_views.payment_refund, name="payment_refund"),
+    path("payments/<int:pk>/reverse/", payment_views.payment_reverse, name="payment_reverse"),
     # Collections: late payers, reminders by hand, pauses (collections_views.py)
     path("late-payers/", collections_views.late_payers_list, name="late_payers"),
     path("late-payers/export.csv", collections_views.late_payers_export, name="late_payers_export"),

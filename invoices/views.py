@@ -34,6 +34,7 @@ from .forms import (
 )
 from .issuing import InvoiceError, issue_invoice
 from .models import BillingRun, CreditNote, Invoice
+from .payment_queries import invoice_allocations
 from .pdf import render_credit_note_pdf, render_invoice_pdf
 from .queries import search_invoices
 
@@ -145,6 +146,7 @@ def invoice_detail(request, pk: int):
             "invoice": invoice,
             "lines": invoice.lines.all(),
             "credit_notes": invoice.credit_notes.all(),
+            "allocations": invoice_allocations(invoice),
             "can_credit": not invoice.is_draft and not invoice.fully_credited,
             "can_sms": sending.can_sms(invoice.client),
             "issue_form": IssueForm(),

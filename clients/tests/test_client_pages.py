@@ -243,8 +243,10 @@ def test_client_page_query_count_does_not_grow_with_locations(
     browser.get(url)
     # session, user, client, locations, equipment, interactions, tasks, and the monthly bill
     # fragment: subscriptions with their services, price history; the invoices app's
-    # collections card: open suspension, overdue figures, reminders
-    with django_assert_max_num_queries(12):
+    # collections card: open suspension, overdue figures, reminders; its money fragment:
+    # ledger figures, latest payments; its invoices fragment: invoices, open and overdue
+    # balance, credit notes
+    with django_assert_max_num_queries(17):
         response = browser.get(url)
     assert len(response.context["locations"]) == count
 

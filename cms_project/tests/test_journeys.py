@@ -4,18 +4,21 @@ way. Screenshots are saved on failure (pytest addopts: --screenshot=only-on-fail
 """
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from clients.models import Client
+from cms_project.company.models import get_company
+from cms_project.messaging.models import OutboxMessage
 from cms_project.messaging.testing import smtp_server
+from cms_project.tests.browser import go_to
 from invoices.billing import previous_month, run_billing
-from invoices.models import Invoice, Payment
+from invoices.models import Invoice, Payment, Reminder
 from invoices.tests.test_browser import pdf_text
-from services.models import Subscription
+from services.models import Service, Subscription
 from services.subscriptions import activate_subscription
 from services.tests.factories import ServiceFactory
 from staff.models import AuditEntry, Role, User
@@ -62,6 +65,21 @@ def test_admin_day(page: Page, live_server, admin_user, axe):
     expect(page.get_by_text("Nora Field was added and can log in now.")).to_be_visible()
     assert User.objects.get(email="nora@test.example").role == Role.STAFF
 
+    # The reminder schedule: garbage first, then 5 days before, on the day, 10 and 30 after.
+    page.goto(f"{live_server.url}/staff/settings/")
+    axe(page, context="admin: company settings")
+    schedule = page.locator("#id_reminder_schedule")
+    schedule.fill("soon, 0, 0")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#id_reminder_schedule").locator("xpath=..")).to_contain_text(
+        "whole numbers of days"
+    )
+    assert get_company().reminder_schedule != [-5, 0, 10, 30]
+    page.locator("#id_reminder_schedule").fill("30, -5, 0, 10")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator(".alert-success, .alert").first).to_be_visible()
+    assert get_company().reminder_schedule == [-5, 0, 10, 30]
+
     # The audit log shows who did it.
     page.goto(f"{live_server.url}/staff/audit/")
     page.get_by_label("Action").fill("staff.create")
@@ -72,6 +90,7 @@ def test_admin_day(page: Page, live_server, admin_user, axe):
     axe(page, context="admin: audit log")
     assert AuditEntry.objects.filter(action="staff.create", actor=admin_user).count() == 1
     assert AuditEntry.objects.filter(action="auth.login", actor=admin_user).exists()
+    assert AuditEntry.objects.filter(action="company.settings_change", actor=admin_user).exists()
 
 
 def test_client_day(page: Page, live_server, axe):
@@ -164,3 +183,124 @@ def test_client_day(page: Page, live_server, axe):
     expect(statement).to_contain_text(invoice.number)
     expect(statement).to_contain_text(payment.number)
     axe(page, context="client: statement")
+
+
+IMPORT_CSV = (
+    "name,email,phone,consent_sms,billing_street,billing_city,billing_postal_code,"
+    "location_label,location_street,location_city,location_postal_code\n"
+    "Omar Haddad,omar@example.com,(217) 555-0123,yes,5 Birch Road,Springfield,62704,"
+    "Home,5 Birch Road,Springfield,62704\n"
+    "Lena Park,lena@example.com,217-555-0188,no,77 Elm Street,Springfield,62701,"
+    "Shop,77 Elm Street,Springfield,62701\n"
+)
+
+
+def test_staff_day(page: Page, live_server, staff_user, axe, tmp_path):
+    """A staff member imports clients from a spreadsheet, installs a router, subscribes the
+    client, bills the month, sends the invoice by email and SMS, records a cash payment and,
+    when the rest is late, sends a reminder from the late-payers report."""
+    page.set_default_timeout(15_000)
+    base = live_server.url
+    ServiceFactory(name="Fiber 1 Gig", price=Decimal("89.99"), tax_rate=Decimal("8.25"))
+    log_in(page, base, staff_user.email)
+
+    # 1. Import two clients with their locations from a CSV file.
+    go_to(page, "Clients", "Import")
+    axe(page, context="staff: import")
+    csv_file = tmp_path / "new-clients.csv"
+    csv_file.write_text(IMPORT_CSV, encoding="utf-8")
+    page.locator("input[type=file]").set_input_files(csv_file)
+    page.get_by_role("button", name="Check the file").click()
+    page.get_by_role("button", name=re.compile("^Import 2 clients")).click()
+    expect(page.get_by_role("heading", name=re.compile("^Imported"))).to_be_visible()
+    omar = Client.objects.get(name="Omar Haddad")
+    assert str(omar.phone) == "+12175550123" and omar.locations.get().label == "Home"
+
+    # 2. A router at his home.
+    go_to(page, "Clients", "Clients")
+    page.get_by_role("searchbox", name="Search").fill("Omar Haddad")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("link", name="Omar Haddad").click()
+    axe(page, context="staff: client page")
+    page.get_by_role("link", name="Add equipment at Home").click()
+    page.get_by_label("Kind").select_option("router")
+    page.get_by_label("Make and model").fill("Eero Pro 6E")
+    page.get_by_label("Serial number").fill("EER-1001")
+    page.get_by_role("button", name="Add equipment").click()
+    expect(page.locator("article", has_text="Home")).to_contain_text("EER-1001")
+
+    # 3. Subscribe the location, from the 1st of last month.
+    year, month = previous_month()
+    go_to(page, "Catalog", "Subscriptions")
+    page.get_by_role("link", name="Add a service to a location").click()
+    page.get_by_label("Client name, account number, street or city").fill("Omar Haddad")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("link", name="Add a service at 5 Birch Road").click()
+    service = Service.objects.get(name="Fiber 1 Gig")
+    page.get_by_label("Service").select_option(str(service.pk))
+    page.locator("#id_start_date").fill(date(year, month, 1).isoformat())
+    page.get_by_role("button", name="Add the service").click()
+    assert Subscription.objects.get(location__client=omar).status == "active"
+
+    # 4. Bill last month.
+    go_to(page, "Billing", "Billing runs")
+    axe(page, context="staff: billing runs")
+    page.get_by_role("button", name="Start billing run").click()
+    expect(page.get_by_role("heading", name=re.compile("^Progress: Finished"))).to_be_visible()
+    invoice = Invoice.objects.get(client=omar)
+    assert invoice.total == Decimal("97.41")
+    page.get_by_role("link", name=re.compile("^See the invoices of")).click()
+    page.get_by_role("link", name=invoice.number, exact=True).click()
+    axe(page, context="staff: invoice page")
+
+    # 5. Send it by email (read back from a real SMTP server) and by SMS (the outbox).
+    with smtp_server() as smtp:
+        page.get_by_role("link", name="Send by email").click()
+        page.get_by_label("Cc", exact=True).fill("books@haddad.example")
+        page.get_by_role("button", name="Send", exact=True).click()
+        expect(
+            page.get_by_text(f"Invoice {invoice.number} was queued to omar@example.com.")
+        ).to_be_visible()
+        expect(page.get_by_role("region", name="Messages sent")).to_contain_text("Sent")
+    received = smtp.messages[0]
+    assert sorted(received.envelope_rcpt_tos) == ["books@haddad.example", "omar@example.com"]
+    assert received.message["Cc"] == "books@haddad.example"
+    attachment = next(received.message.iter_attachments())
+    assert attachment.get_filename() == f"{invoice.number}.pdf"
+    page.get_by_role("link", name="Send by SMS").click()
+    sent_before = OutboxMessage.objects.filter(to="+12175550123").count()  # the run's notice
+    page.get_by_role("button", name="Send SMS").click()
+    expect(page.get_by_role("region", name="Messages sent")).to_contain_text("SMS")
+    assert OutboxMessage.objects.filter(to="+12175550123").count() == sent_before + 1
+    sms = OutboxMessage.objects.filter(to="+12175550123").latest("pk")
+    assert invoice.number in sms.body and "$97.41" in sms.body
+
+    # 6. He pays $50.00 in cash at the desk.
+    page.goto(f"{base}{invoice.get_absolute_url()}")
+    page.get_by_role("region", name="Payments").get_by_role("link", name="Record payment").click()
+    page.get_by_label("Amount*").fill("50.00")
+    page.get_by_label("Method*").select_option("cash")
+    page.get_by_role("button", name="Record payment").click()
+    payment = Payment.objects.get(client=omar)
+    expect(page.get_by_text(f"receipt {payment.number}")).to_be_visible()
+    invoice.refresh_from_db()
+    assert (invoice.balance, invoice.status) == (Decimal("47.41"), "partially_paid")
+
+    # 7. Three weeks later the rest is late: a reminder from the late-payers report.
+    Invoice.objects.filter(pk=invoice.pk).update(
+        issue_date=date.today() - timedelta(days=40), due_date=date.today() - timedelta(days=20)
+    )
+    with smtp_server() as smtp:
+        go_to(page, "Billing", "Late payers")
+        row = page.locator(f"tr[data-client='{omar.account_number}']")
+        expect(row.locator("[data-figure=overdue]")).to_have_text("$47.41")
+        axe(page, context="staff: late payers")
+        row.get_by_role("button", name="Send reminder to Omar Haddad").click()
+        expect(
+            page.get_by_text(re.compile("Reminder about invoice .* sent to Omar Haddad"))
+        ).to_be_visible()
+    assert Reminder.objects.filter(invoice=invoice, step__isnull=True).count() == 1
+    assert any(
+        invoice.number in m.message["Subject"] + m.message.get_body(("plain",)).get_content()
+        for m in smtp.messages
+    )

@@ -164,6 +164,18 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
         f"invoices_portal:{name}": lambda p: {"pk": _sample_credit_note(p["client"]).pk}
         for name in ("credit_note_detail", "credit_note_pdf")
     },
+    # Payments: staff pages reach a payment of Alice's; the portal receipt is Alice's own.
+    **{
+        f"invoices:{name}": lambda p: {"pk": _sample_payment(p["client"]).pk}
+        for name in (
+            "payment_detail",
+            "payment_receipt",
+            "payment_send_receipt",
+            "payment_refund",
+            "payment_reverse",
+        )
+    },
+    "invoices:portal_payment_receipt": lambda p: {"pk": _sample_payment(p["client"]).pk},
     # Paying online: a checkout of Alice's; statements: Alice's account (staff pages).
     **{
         f"invoices:{name}": lambda p: {"public_id": _sample_checkout(p["client"]).public_id}
@@ -214,6 +226,22 @@ def _sample_credit_note(user=None):
     from invoices.credit_notes import create_credit_note
 
     return create_credit_note(invoice=_sample_invoice(user), reason="Sample")
+
+
+def _sample_payment(user):
+    """A payment of `user`'s client account for part of an invoice, leaving credit (once)."""
+    from datetime import date
+
+    from invoices.allocation import record_payment
+    from invoices.models import Payment
+
+    existing = Payment.objects.filter(client__user=user).first()
+    if existing:
+        return existing
+    invoice = _sample_invoice(user)
+    return record_payment(
+        client=invoice.client, amount=invoice.total + 5, method="cash", received_on=date.today()
+    )
 
 
 def _sample_billing_run():

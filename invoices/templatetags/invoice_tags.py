@@ -1,5 +1,6 @@
 """`{% load invoice_tags %}`: money in a document's own currency, and the invoices of a
-client for the staff client page (`invoices/_client_invoices.html`)."""
+client for the staff client page (`invoices/_client_invoices.html`), and its money view
+(`invoices/_client_money.html`)."""
 
 from decimal import Decimal
 
@@ -25,6 +26,14 @@ def client_invoice_summary(client, limit: int = 10) -> dict:
     from ..queries import client_invoice_summary as summary
 
     return summary(client=client, limit=limit)
+
+
+@register.simple_tag
+def client_money(client) -> dict:
+    """Balance, credit, lifetime value and the latest payments of a client: two queries."""
+    from ..payment_queries import client_money as money_view
+
+    return money_view(client=client)
 
 
 @register.simple_tag

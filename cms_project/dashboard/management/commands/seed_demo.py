@@ -8,7 +8,13 @@ from django.db import transaction
 
 from clients.demo import generate_clients, seed_demo_clients
 from clients.pipeline_demo import seed_demo_opportunities
-from invoices.demo import BENCH_MONTHS, DEMO_MONTHS, seed_demo_invoices, seed_demo_payments
+from invoices.demo import (
+    BENCH_MONTHS,
+    DEMO_MONTHS,
+    seed_demo_company_payments,
+    seed_demo_invoices,
+    seed_demo_payments,
+)
 from services.demo import seed_demo_services, seed_demo_subscriptions
 from staff.demo import DEMO_PASSWORD, seed_demo_accounts
 
@@ -98,6 +104,11 @@ class Command(BaseCommand):
                 f"Billed the last {months} months: {new_invoices} new invoices in "
                 f"{time.monotonic() - started:.1f} s."
             )
+        # The demo company's clients' payments (Alice partly paid, Bob overdue), first: the
+        # benchmark payments below then pay what generated clients owe.
+        new_payments = seed_demo_company_payments()
+        if new_payments:
+            self.stdout.write(f"Recorded {new_payments} demo payments (no receipts sent).")
         if clients:
             # The benchmark data set: most invoices paid, some partially, some overdue.
             started = time.monotonic()
