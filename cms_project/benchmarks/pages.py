@@ -52,8 +52,15 @@ def bench_pages() -> list[Page]:
         ("invoice_list", "Invoice list", "staff", _url("invoices:list")),
         ("staff_invoice", "Invoice page (staff)", "staff", _url("invoices:detail", invoice_pk)),
         ("late_payers", "Late payers", "staff", _url("invoices:late_payers")),
-        ("payments", "Payments list", "staff", _url("invoices:payment_list")),
+        ("payments", "Payments list", "staff", _url("invoices:payments")),
         ("dashboard", "Staff dashboard", "staff", _url("workspace_home")),
+        ("report_revenue", "Report: revenue", "staff", _url("reports:report", "revenue")),
+        (
+            "report_top",
+            "Report: top customers",
+            "staff",
+            _url("reports:report", "top-customers"),
+        ),
         ("portal_home", "Portal home", "client", _url("portal_home")),
         (
             "portal_invoice",
