@@ -408,7 +408,11 @@ def after_batch_issued(*, invoice_ids: list[int], client_ids: list[int]) -> None
     (`issuing.issue_invoice`). Anything sent from here must be enqueued on commit."""
     from .allocation import apply_client_credit
 
-    running_totals.add_issued_invoices(invoice_ids)
+    if invoice_ids:
+        running_totals.add_issued_invoices(
+            Invoice.objects.filter(_among(Invoice, "id", invoice_ids)),
+            InvoiceLine.objects.filter(_among(InvoiceLine, "invoice", invoice_ids)),
+        )
     for client_id in clients_with_credit(client_ids):
         apply_client_credit(client=Client(pk=client_id))
 

@@ -173,7 +173,7 @@ def issue_invoice(
         issued_by=issued_by,
     )
     locked.save()
-    running_totals.add_issued_invoices([locked.pk])
+    running_totals.add_issued_invoice(locked)
     record(
         actor=issued_by,
         action="invoice.issue",

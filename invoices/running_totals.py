@@ -20,13 +20,12 @@ two transactions that touch the same rows wait for each other instead of deadloc
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
 from django.apps import apps as installed_apps
 from django.db import connection, transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 
 from cms_project.money import ZERO, round_money
 
@@ -152,18 +151,16 @@ def _write_clients(sums: ClientSums) -> None:
 
 
 # --- Called by the domain functions, inside their transactions ----------------------------
-def add_issued_invoices(invoice_ids: Iterable[int]) -> None:
-    """Invoices just issued (one by hand, or a billing run's batch): two queries and a write."""
-    from .models import Invoice, InvoiceLine
-
-    ids = list(invoice_ids)
-    if not ids:
-        return
+def add_issued_invoices(invoices: QuerySet, lines: QuerySet) -> None:
+    """Invoices just issued (one by hand, or a billing run's batch) and their lines, as
+    querysets: two grouped queries and one write."""
     totals: Totals = {}
-    _invoice_totals(
-        Invoice.objects.filter(pk__in=ids), InvoiceLine.objects.filter(invoice__in=ids), totals
-    )
+    _invoice_totals(invoices, lines, totals)
     _write_daily(totals)
+
+
+def add_issued_invoice(invoice) -> None:
+    add_issued_invoices(invoice._meta.model.objects.filter(pk=invoice.pk), invoice.lines.all())
 
 
 def add_credit_note(note) -> None:
