@@ -20,6 +20,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from clients import metrics as client_metrics
@@ -46,8 +47,16 @@ class Report:
     summary: list[tuple[str, object]] = field(default_factory=list)  # (label, value)
     money_rows: set[int] = field(default_factory=set)  # rows of a figure/value table
     links: dict[int, int] = field(default_factory=dict)  # row index -> client pk
+    link_column: int | None = None  # the column that links to the row's client page
     months: list = field(default_factory=list)  # per-month money (revenue report)
     computed_at: datetime | None = None  # set when the figures come from the minute's cache
+
+    def rows_with_links(self) -> list[tuple[list, str]]:
+        """(row, URL of the row's client page or "") for the page."""
+        return [
+            (row, reverse("clients:client_detail", args=[self.links[i]]) if i in self.links else "")
+            for i, row in enumerate(self.rows)
+        ]
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,7 @@ def top_customers_report(filters: Filters) -> Report:
         for rank, r in enumerate(rows, start=1)
     ]
     report.links = {i: r["client"].pk for i, r in enumerate(rows)}
+    report.link_column = 2
     return report
 
 

@@ -80,6 +80,8 @@ def test_top_customers_and_customer_summary(ledger):
         ["Carol Diaz", "Active", D("140.00")],
         ["Bob Nguyen", "Active", D("50.00")],
     ]
+    carol_page = reverse("clients:client_detail", args=[ledger["carol"].pk])
+    assert top.rows_with_links()[0] == (top.rows[0], carol_page)
     november = reports.Filters(first=date(2026, 11, 1), last=date(2026, 11, 30))
     summary = {row[0]: row[1] for row in reports.customer_summary_report(november).rows}
     assert summary["Clients (all)"] == 5
@@ -188,3 +190,10 @@ def test_clients_never_reach_the_reports(login, alice_user):
     for name in reports.REPORTS:
         assert client.get(reverse("reports:report", args=[name])).status_code == 403
         assert client.get(reverse("reports:report_csv", args=[name])).status_code == 403
+
+
+def test_top_customers_link_to_their_client_pages(login, staff_user, ledger):
+    page = login(staff_user).get(reverse("reports:report", args=["top-customers"]))
+    html = page.content.decode()
+    carol = reverse("clients:client_detail", args=[ledger["carol"].pk])
+    assert f'<a href="{carol}">Carol Diaz</a>' in html
