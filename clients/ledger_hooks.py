@@ -11,11 +11,14 @@ lists show no figures and the overdue filter finds nobody.
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from cms_project.money import round_money
+
+from .models import Client
 
 Annotator = Callable[[QuerySet], QuerySet]
 OverdueFilter = Callable[[QuerySet, date], QuerySet]
@@ -36,6 +39,20 @@ def available() -> bool:
 def with_figures(clients: QuerySet) -> QuerySet:
     """`clients` annotated with ledger_balance and lifetime_value (when a ledger exists)."""
     return _annotate(clients) if _annotate else clients
+
+
+def clients_with_figures() -> QuerySet:
+    """Every client with its portal login (select_related) and the figures: the client page's
+    queryset. Annotating resolves the annotator's subqueries, about 2 ms of Python a call, so it
+    is built once per registered annotator and each call returns a clone of it (`.all()`, as a
+    class-based view does with its `queryset`)."""
+    return _clients_with_figures(_annotate).all()
+
+
+@cache
+def _clients_with_figures(annotate: Annotator | None) -> QuerySet:
+    clients = Client.objects.select_related("user")
+    return annotate(clients) if annotate else clients
 
 
 def with_overdue_balance(clients: QuerySet, today: date | None = None) -> QuerySet:

@@ -89,7 +89,7 @@ def client_create(request):
 
 @workspace_required
 def client_detail(request, pk: int):
-    client = get_object_or_404(ledger_hooks.with_figures(Client.objects.all()), pk=pk)
+    client = get_object_or_404(ledger_hooks.clients_with_figures(), pk=pk)
     return render(
         request,
         "clients/client_detail.html",

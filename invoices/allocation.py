@@ -29,6 +29,7 @@ from cms_project.company.models import get_company
 from cms_project.money import CENT, ZERO
 from staff.audit import record
 
+from . import running_totals
 from .models import Allocation, CreditNote, Invoice, Payment, PaymentMethod, Refund
 from .numbering import next_number
 
@@ -233,6 +234,7 @@ def record_payment(
         amount_allocated=allocated,
         recorded_by=recorded_by,
     )
+    running_totals.add_payment(payment)
     Allocation.objects.bulk_create(
         [Allocation(invoice=invoice, payment=payment, amount=share) for invoice, share in plan]
     )
@@ -358,6 +360,7 @@ def refund_credit(
         reason=reason,
         created_by=by,
     )
+    running_totals.add_refund(refund, client_id=locked.client_id)
     locked.amount_refunded += amount
     locked.save(update_fields=["amount_refunded"])
     record(
@@ -410,6 +413,7 @@ def reverse_payment(
         reason=reason,
         created_by=by,
     )
+    running_totals.add_refund(reversal, client_id=locked.client_id)
     record(
         actor=by,
         action="payment.reverse",

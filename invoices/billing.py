@@ -60,6 +60,7 @@ from services.models import Service, ServicePrice, Subscription
 from services.monthly_bill import CATEGORY_ORDER, BillLine, charge_for
 from staff.audit import record
 
+from . import running_totals
 from .issuing import (
     apply_totals,
     billing_address_of,
@@ -407,6 +408,11 @@ def after_batch_issued(*, invoice_ids: list[int], client_ids: list[int]) -> None
     (`issuing.issue_invoice`). Anything sent from here must be enqueued on commit."""
     from .allocation import apply_client_credit
 
+    if invoice_ids:
+        running_totals.add_issued_invoices(
+            Invoice.objects.filter(_among(Invoice, "id", invoice_ids)),
+            InvoiceLine.objects.filter(_among(InvoiceLine, "invoice", invoice_ids)),
+        )
     for client_id in clients_with_credit(client_ids):
         apply_client_credit(client=Client(pk=client_id))
 

@@ -26,6 +26,7 @@ from cms_project.company.models import get_company
 from cms_project.money import ZERO
 from staff.audit import diff, record, snapshot
 
+from . import running_totals
 from .issuing import InvoiceError, apply_totals, copy_company, new_pdf_path
 from .models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from .numbering import next_number
@@ -151,6 +152,7 @@ def _credit(
     note.amount_applied = max(ZERO, min(note.total, balance))
     note.amount_to_credit = note.total - note.amount_applied
     note.save()
+    running_totals.add_credit_note(note)
     CreditNoteLine.objects.bulk_create(
         [
             CreditNoteLine(

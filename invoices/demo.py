@@ -10,6 +10,7 @@ from django.utils import timezone
 from clients.models import Client
 from cms_project.money import period_bounds, previous_period, round_money
 
+from . import running_totals
 from .billing import clients_to_bill, run_billing
 from .models import Invoice, PaymentMethod
 
@@ -131,7 +132,10 @@ def seed_demo_payments(*, today=None) -> tuple[int, int]:
     today = today or timezone.localdate()
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
-            return _bulk_payments(cursor, today)
+            made = _bulk_payments(cursor, today)
+            # Written around record_payment, so its running totals are recomputed here.
+            running_totals.rebuild()
+            return made
     return _payments_one_by_one(today)
 
 

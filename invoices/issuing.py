@@ -21,6 +21,7 @@ from cms_project.company.models import CompanySettings, get_company
 from cms_project.money import TaxGroup, tax_summary, totals_of_groups
 from staff.audit import diff, record, snapshot
 
+from . import running_totals
 from .models import Invoice, InvoiceLine
 from .numbering import next_number
 
@@ -172,6 +173,7 @@ def issue_invoice(
         issued_by=issued_by,
     )
     locked.save()
+    running_totals.add_issued_invoice(locked)
     record(
         actor=issued_by,
         action="invoice.issue",

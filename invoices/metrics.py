@@ -1,5 +1,7 @@
 """Money figures for the dashboard and the reports, one definition each (GUIDE §2: every figure
-on a report and the dashboard comes from the same functions). Database aggregates only.
+on a report and the dashboard comes from the same functions). Database aggregates only: the
+money over time and lifetime value are read from the running totals (`running_totals.py`),
+which the documents add to as they are written; the open balances from the invoices.
 
 - invoiced (a month): Σ totals of the invoices issued that month (drafts never count);
 - credited: Σ totals of the credit notes issued that month; net invoiced = invoiced − credited;
@@ -15,15 +17,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Avg, Count, DecimalField, Max, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import TruncMonth
 
-from clients.models import Client
 from cms_project.money import ZERO, period_bounds, round_money
+from services.models import Service
 
-from .models import CreditNote, Invoice, InvoiceLine, Payment, Refund
+from .models import ClientTotal, DailyTotal, Invoice
 
-_MONEY = DecimalField(max_digits=16, decimal_places=2)
+Measure = DailyTotal.Measure
+MONEY_MEASURES = (Measure.INVOICED, Measure.CREDITED, Measure.PAID, Measure.REFUNDED)
 OTHER_CHARGES = "Other charges"
 
 
@@ -36,16 +39,11 @@ def _month_key(value) -> tuple[int, int]:
     return value.year, value.month
 
 
-def _sum_by_month(queryset, date_field: str, amount: str, first: date, last: date) -> dict:
-    rows = (
-        queryset.filter(**{f"{date_field}__range": (first, last)})
-        .order_by()
-        .annotate(m=TruncMonth(date_field))
-        .values("m")
-        .annotate(s=Sum(amount))
-        .values_list("m", "s")
-    )
-    return {_month_key(m): _money(s) for m, s in rows}
+def _daily(first: date | None = None, last: date | None = None, *measures: str):
+    rows = DailyTotal.objects.filter(measure__in=measures).order_by()
+    if first is not None and last is not None:
+        rows = rows.filter(day__range=(first, last))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -66,19 +64,28 @@ class MoneyMonth:
 
 
 def money_by_month(months: list[tuple[int, int]]) -> list[MoneyMonth]:
-    """Invoiced, credited and collected for each month. Four grouped queries."""
+    """Invoiced, credited and collected for each month. One query over the daily totals."""
     first, last = period_bounds(*months[0])[0], period_bounds(*months[-1])[1]
-    invoiced = _sum_by_month(Invoice.objects.issued(), "issue_date", "total", first, last)
-    credited = _sum_by_month(CreditNote.objects.all(), "issue_date", "total", first, last)
-    paid = _sum_by_month(Payment.objects.all(), "received_on", "amount", first, last)
-    refunded = _sum_by_month(Refund.objects.all(), "refunded_on", "amount", first, last)
+    sums: dict[tuple, Decimal] = {}
+    for month, measure, amount in (
+        _daily(first, last, *MONEY_MEASURES)
+        .annotate(m=TruncMonth("day"))
+        .values("m", "measure")
+        .annotate(s=Sum("amount"))
+        .values_list("m", "measure", "s")
+    ):
+        sums[(_month_key(month), measure)] = _money(amount)
+
+    def of(ym, measure):
+        return sums.get((ym, measure), ZERO)
+
     return [
         MoneyMonth(
             year=y,
             month=m,
-            invoiced=invoiced.get((y, m), ZERO),
-            credited=credited.get((y, m), ZERO),
-            collected=paid.get((y, m), ZERO) - refunded.get((y, m), ZERO),
+            invoiced=of((y, m), Measure.INVOICED),
+            credited=of((y, m), Measure.CREDITED),
+            collected=of((y, m), Measure.PAID) - of((y, m), Measure.REFUNDED),
         )
         for y, m in months
     ]
@@ -97,19 +104,23 @@ class PeriodMoney:
 
 
 def money_between(first: date, last: date) -> PeriodMoney:
-    """Invoiced, credited and collected between two days (inclusive). Four queries."""
-    invoices = Invoice.objects.issued().filter(issue_date__range=(first, last))
-    row = invoices.aggregate(s=Sum("total"), n=Count("pk"))
-    credited = CreditNote.objects.filter(issue_date__range=(first, last)).aggregate(s=Sum("total"))[
-        "s"
-    ]
-    paid = Payment.objects.filter(received_on__range=(first, last)).aggregate(s=Sum("amount"))
-    refunded = Refund.objects.filter(refunded_on__range=(first, last)).aggregate(s=Sum("amount"))
+    """Invoiced, credited and collected between two days (inclusive). One query."""
+    rows = {
+        measure: (_money(amount), count or 0)
+        for measure, amount, count in _daily(first, last, *MONEY_MEASURES)
+        .values("measure")
+        .annotate(s=Sum("amount"), n=Sum("documents"))
+        .values_list("measure", "s", "n")
+    }
+
+    def of(measure):
+        return rows.get(measure, (ZERO, 0))
+
     return PeriodMoney(
-        invoiced=_money(row["s"]),
-        credited=_money(credited),
-        collected=_money(paid["s"]) - _money(refunded["s"]),
-        invoice_count=row["n"],
+        invoiced=of(Measure.INVOICED)[0],
+        credited=of(Measure.CREDITED)[0],
+        collected=of(Measure.PAID)[0] - of(Measure.REFUNDED)[0],
+        invoice_count=of(Measure.INVOICED)[1],
     )
 
 
@@ -138,40 +149,40 @@ def receivables(*, today: date) -> Receivables:
     )
 
 
-def _lines_between(first: date, last: date):
-    return InvoiceLine.objects.filter(
-        invoice__issue_date__range=(first, last),
-        invoice__status__in=[s for s in Invoice.Status.values if s != Invoice.Status.DRAFT],
-    )
+def _service_names(keys) -> dict[int, str]:
+    names = dict(Service.objects.filter(pk__in=[k for k in keys if k]).values_list("pk", "name"))
+    return {key: names.get(key, OTHER_CHARGES) if key else OTHER_CHARGES for key in keys}
 
 
 def revenue_by_service(first: date, last: date) -> list[dict]:
-    """[{"service": name, "revenue": Decimal}] biggest first. One grouped query."""
-    rows = (
-        _lines_between(first, last)
-        .order_by()
-        .values("subscription__service__name")
-        .annotate(s=Sum("net"))
-        .values_list("subscription__service__name", "s")
+    """[{"service": name, "revenue": Decimal}] biggest first. Two queries (totals, names)."""
+    rows = list(
+        _daily(first, last, Measure.SERVICE)
+        .values("service_key")
+        .annotate(s=Sum("amount"))
+        .values_list("service_key", "s")
     )
-    result = [{"service": name or OTHER_CHARGES, "revenue": _money(s)} for name, s in rows]
+    names = _service_names([key for key, _ in rows])
+    result = [{"service": names[key], "revenue": _money(s)} for key, s in rows]
     return sorted(result, key=lambda r: (-r["revenue"], r["service"]))
 
 
 def revenue_by_service_and_month(months: list[tuple[int, int]]) -> dict:
-    """{"services": [names], "rows": [{"service", "months": [Decimal…], "total"}]}: one query."""
+    """{"rows": [{"service", "months": [Decimal…], "total"}], "totals": [Decimal…]}: two
+    queries (the daily totals by service and month, the services' names)."""
     first, last = period_bounds(*months[0])[0], period_bounds(*months[-1])[1]
-    rows = (
-        _lines_between(first, last)
-        .order_by()
-        .annotate(m=TruncMonth("invoice__issue_date"))
-        .values("subscription__service__name", "m")
-        .annotate(s=Sum("net"))
-        .values_list("subscription__service__name", "m", "s")
+    rows = list(
+        _daily(first, last, Measure.SERVICE)
+        .annotate(m=TruncMonth("day"))
+        .values("service_key", "m")
+        .annotate(s=Sum("amount"))
+        .values_list("service_key", "m", "s")
     )
+    names = _service_names({key for key, _, _ in rows})
     table: dict[str, dict] = {}
-    for name, month, total in rows:
-        table.setdefault(name or OTHER_CHARGES, {})[_month_key(month)] = _money(total)
+    for key, month, total in rows:
+        by_month = table.setdefault(names[key], {})
+        by_month[_month_key(month)] = by_month.get(_month_key(month), ZERO) + _money(total)
     result = []
     for name, by_month in table.items():
         values = [by_month.get(key, ZERO) for key in months]
@@ -181,34 +192,16 @@ def revenue_by_service_and_month(months: list[tuple[int, int]]) -> dict:
     return {"rows": result, "totals": totals}
 
 
-def _refunds_of_client():
-    return Coalesce(
-        Subquery(
-            Refund.objects.filter(payment__client=OuterRef("client"))
-            .order_by()
-            .values("payment__client")
-            .annotate(s=Sum("amount"))
-            .values("s"),
-            output_field=_MONEY,
-        ),
-        Value(ZERO),
-        output_field=_MONEY,
-    )
-
-
 def top_clients_by_lifetime_value(*, limit: int = 10) -> list[dict]:
-    """The clients who paid the most, net of refunds ([{"client", "lifetime_value"}]). The
-    same definition as `invoices.ledger.lifetime_value`; grouped over payments, so the cost
-    follows the payments, not a subquery per client. Two queries."""
-    rows = list(
-        Payment.objects.order_by()
-        .values("client")
-        .annotate(ltv=Sum("amount") - _refunds_of_client())
-        .order_by("-ltv", "client")
-        .values_list("client", "ltv")[:limit]
+    """The clients who paid the most, net of refunds ([{"client", "lifetime_value"}]): the
+    same definition as `invoices.ledger.lifetime_value`, read from the per-client running
+    totals (an index walk, not a sum over every payment). One query."""
+    rows = (
+        ClientTotal.objects.select_related("client")
+        .order_by("-lifetime_value", "client")
+        .only("lifetime_value", "client")[:limit]
     )
-    clients = Client.objects.in_bulk([pk for pk, _ in rows])
-    return [{"client": clients[pk], "lifetime_value": _money(ltv)} for pk, ltv in rows]
+    return [{"client": row.client, "lifetime_value": _money(row.lifetime_value)} for row in rows]
 
 
 @dataclass(frozen=True)
@@ -221,17 +214,22 @@ class SalesMetrics:
 
 def sales_metrics(first: date | None = None, last: date | None = None) -> SalesMetrics:
     """Payments received (all time, or between two days): count, total, average, largest."""
-    payments = Payment.objects.all()
-    if first and last:
-        payments = payments.filter(received_on__range=(first, last))
-    row = payments.aggregate(n=Count("pk"), s=Sum("amount"), a=Avg("amount"), m=Max("amount"))
+    row = _daily(first, last, Measure.PAID).aggregate(
+        n=Sum("documents"), s=Sum("amount"), m=Max("largest")
+    )
+    count, total = row["n"] or 0, _money(row["s"])
     return SalesMetrics(
-        count=row["n"], total=_money(row["s"]), average=_money(row["a"]), largest=_money(row["m"])
+        count=count,
+        total=total,
+        average=round_money(total / count) if count else ZERO,
+        largest=_money(row["m"]),
     )
 
 
 def lifetime_value_totals() -> dict:
-    """Σ lifetime value of every client (payments − refunds). Two queries."""
-    paid = Payment.objects.aggregate(s=Sum("amount"))["s"]
-    refunded = Refund.objects.aggregate(s=Sum("amount"))["s"]
-    return {"total": _money(paid) - _money(refunded)}
+    """Σ lifetime value of every client (payments − refunds). One query."""
+    row = _daily(None, None, Measure.PAID, Measure.REFUNDED).aggregate(
+        paid=Sum("amount", filter=Q(measure=Measure.PAID)),
+        refunded=Sum("amount", filter=Q(measure=Measure.REFUNDED)),
+    )
+    return {"total": _money(row["paid"]) - _money(row["refunded"])}

@@ -889,3 +889,56 @@ class OnlineCheckout(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
+
+
+# --- Running totals for the dashboard and reports (running_totals.py) ---------------------
+class DailyTotal(models.Model):
+    """What was issued, credited, received and refunded on one day, added to by the same
+    transaction that writes each document (documents never change once written), so a year's
+    report reads a few thousand of these rows instead of a million invoices and payments."""
+
+    class Measure(models.TextChoices):
+        INVOICED = "invoiced", "Invoiced (invoice totals)"
+        CREDITED = "credited", "Credited (credit-note totals)"
+        PAID = "paid", "Payments received"
+        REFUNDED = "refunded", "Refunds and reversals"
+        SERVICE = "service", "Invoice lines net of tax, per service"
+
+    day = models.DateField()
+    measure = models.CharField(max_length=10, choices=Measure.choices)
+    # The service of a SERVICE row; 0 for lines typed by hand and for every other measure.
+    # A plain number, not a foreign key: part of the unique key the upsert conflicts on.
+    service_key = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    documents = models.PositiveIntegerField(default=0)  # invoices, payments… (lines: lines)
+    largest = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "measure", "service_key"], name="daily_total_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.measure} {self.service_key}: {self.amount}"
+
+
+class ClientTotal(models.Model):
+    """A client's payments and refunds so far: lifetime value, ranked by the top-customers
+    report and the dashboard without grouping every payment (kept by running_totals.py)."""
+
+    client = models.OneToOneField(
+        "clients.Client", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    paid = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    refunded = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    lifetime_value = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+
+    class Meta:
+        indexes = [
+            models.Index(F("lifetime_value").desc(), F("client").asc(), name="client_total_ltv_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.lifetime_value}"

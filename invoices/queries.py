@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -77,22 +77,28 @@ class ClientInvoiceSummary:
     more: bool
     open_balance: Decimal
     overdue_balance: Decimal
+    overdue_invoices: int
     credit_notes: list[CreditNote]
 
 
 def client_invoice_summary(*, client: Client, limit: int = 10) -> ClientInvoiceSummary:
+    """The latest invoices, the open and overdue balance (overdue as Invoice.objects.overdue
+    says), the latest credit notes: three queries."""
     invoices = list(client.invoices.order_by("-issue_date", "-pk")[: limit + 1])
     today = timezone.localdate()
     open_invoices = Invoice.objects.filter(client=client).open()
+    overdue = Q(balance__gt=0, due_date__lt=today)
     figures = open_invoices.aggregate(
         open=Coalesce(Sum("balance"), ZERO),
-        overdue=Coalesce(Sum("balance", filter=Q(balance__gt=0, due_date__lt=today)), ZERO),
+        overdue=Coalesce(Sum("balance", filter=overdue), ZERO),
+        overdue_invoices=Count("pk", filter=overdue),
     )
     return ClientInvoiceSummary(
         invoices=invoices[:limit],
         more=len(invoices) > limit,
         open_balance=figures["open"],
         overdue_balance=figures["overdue"],
+        overdue_invoices=figures["overdue_invoices"],
         credit_notes=list(client.credit_notes.select_related("invoice")[:limit]),
     )
 

@@ -17,6 +17,8 @@ from clients.tests.factories import (
     LocationFactory,
     TaskFactory,
 )
+from staff.models import Role
+from staff.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -229,7 +231,7 @@ def test_client_page_query_count_does_not_grow_with_locations(
 ):
     from services.tests.factories import ServiceFactory, SubscriptionFactory
 
-    client = ClientFactory()
+    client = ClientFactory(user=UserFactory(role=Role.CLIENT))  # its portal login is shown
     fiber = ServiceFactory()
     for _ in range(count):
         location = LocationFactory(client=client)
@@ -241,12 +243,13 @@ def test_client_page_query_count_does_not_grow_with_locations(
     browser = login(staff_user)
     url = reverse("clients:client_detail", args=[client.pk])
     browser.get(url)
-    # session, user, client, locations, equipment, interactions, tasks, and the monthly bill
-    # fragment: subscriptions with their services, price history; the invoices app's
-    # collections card: open suspension, overdue figures, reminders; its money fragment:
-    # ledger figures, latest payments; its invoices fragment: invoices, open and overdue
-    # balance, credit notes
-    with django_assert_max_num_queries(17):
+    # session, user, client with its portal login and ledger figures, locations, equipment,
+    # interactions, tasks, and the monthly bill fragment: subscriptions with their services,
+    # price history; the invoices app's invoice summary (shared by its collections card and
+    # invoices fragment): invoices, open and overdue figures, credit notes; the collections
+    # card: open suspension, reminders; the money fragment: latest payments (its figures are
+    # the client's own annotations)
+    with django_assert_max_num_queries(15):
         response = browser.get(url)
     assert len(response.context["locations"]) == count
 

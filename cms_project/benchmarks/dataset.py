@@ -86,7 +86,18 @@ def ensure(clients: int, *, months: int | None = None) -> dict:
             options["months"] = months
         call_command("seed_demo", **options)
         record_generation(parse_seed_output(out.getvalue(), seconds=time.monotonic() - started))
+    settle()
     return {"size": size(), "generation": last_generation(), "database": database_version()}
+
+
+def settle() -> None:
+    """VACUUM ANALYZE (PostgreSQL): the tables as autovacuum keeps them in production. Right
+    after a million rows are written, the planner's statistics are stale and the visibility map
+    is empty (no index-only scans): measured that way, the floor page's p95 was 147 ms instead
+    of 54 ms. Quick when nothing changed."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE)")
 
 
 def size() -> dict:

@@ -61,6 +61,25 @@ def bench_pages() -> list[Page]:
             "staff",
             _url("reports:report", "top-customers"),
         ),
+        (
+            "report_subscriptions",
+            "Report: MRR and subscriptions",
+            "staff",
+            _url("reports:report", "subscriptions"),
+        ),
+        (
+            "report_summary",
+            "Report: customer summary",
+            "staff",
+            _url("reports:report", "customer-summary"),
+        ),
+        (
+            "report_interactions",
+            "Report: interactions",
+            "staff",
+            _url("reports:report", "interactions"),
+        ),
+        ("report_accounts", "Report: full account", "staff", _url("reports:report", "accounts")),
         ("portal_home", "Portal home", "client", _url("portal_home")),
         (
             "portal_invoice",

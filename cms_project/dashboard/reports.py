@@ -5,9 +5,10 @@ always match. The figures come from the apps' metrics modules, the same ones the
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import (
     DecimalField,
     OuterRef,
@@ -19,6 +20,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from clients import metrics as client_metrics
@@ -45,7 +47,16 @@ class Report:
     summary: list[tuple[str, object]] = field(default_factory=list)  # (label, value)
     money_rows: set[int] = field(default_factory=set)  # rows of a figure/value table
     links: dict[int, int] = field(default_factory=dict)  # row index -> client pk
+    link_column: int | None = None  # the column that links to the row's client page
     months: list = field(default_factory=list)  # per-month money (revenue report)
+    computed_at: datetime | None = None  # set when the figures come from the minute's cache
+
+    def rows_with_links(self) -> list[tuple[list, str]]:
+        """(row, URL of the row's client page or "") for the page."""
+        return [
+            (row, reverse("clients:client_detail", args=[self.links[i]]) if i in self.links else "")
+            for i, row in enumerate(self.rows)
+        ]
 
 
 @dataclass(frozen=True)
@@ -94,14 +105,28 @@ def revenue_report(filters: Filters) -> Report:
     return report
 
 
+# MRR reads every subscription (~190 ms at 100,000 clients): the report is computed at most
+# once a minute for the same months, like the dashboard, and says when it was.
+SUBSCRIPTIONS_CACHE_SECONDS = 60
+
+
 def subscriptions_report(filters: Filters) -> Report:
     months = months_between(filters.first, filters.last)
-    rows = subscription_metrics.subscription_months(months=months, today=timezone.localdate())
+    today = timezone.localdate()
+    (y1, m1), (y2, m2) = months[0], months[-1]
+    key = f"report:subscriptions:v1:{today.isoformat()}:{y1}-{m1}:{y2}-{m2}"
+    cached = cache.get(key)
+    if cached is None:
+        rows = subscription_metrics.subscription_months(months=months, today=today)
+        cached = (rows, timezone.now())
+        cache.set(key, cached, SUBSCRIPTIONS_CACHE_SECONDS)
+    rows, computed_at = cached
     report = Report(
         title="MRR, new and churned subscriptions",
         caption="Monthly recurring revenue at each month's end, new and churned subscriptions",
         headers=["Month", "MRR", "New subscriptions", "Churned subscriptions"],
         money_columns={1},
+        computed_at=computed_at,
     )
     report.rows = [[r.label, r.mrr, r.new, r.churned] for r in rows]
     report.footer = [
@@ -132,6 +157,7 @@ def top_customers_report(filters: Filters) -> Report:
         for rank, r in enumerate(rows, start=1)
     ]
     report.links = {i: r["client"].pk for i, r in enumerate(rows)}
+    report.link_column = 2
     return report
 
 

@@ -53,6 +53,23 @@ def test_subscriptions_report(subscriptions, monkeypatch):
     assert report.rows == [["Oct 2026", D("255.49"), 1, 0], ["Nov 2026", D("284.97"), 0, 1]]
 
 
+def test_the_subscriptions_report_is_computed_once_a_minute(
+    login, staff_user, subscriptions, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(timezone, "localdate", lambda: date(2026, 11, 30))
+    first = reports.subscriptions_report(OCT_NOV)
+    with django_assert_max_num_queries(0):
+        again = reports.subscriptions_report(OCT_NOV)
+    assert again.rows == first.rows and again.computed_at == first.computed_at
+    page = login(staff_user).get(
+        reverse("reports:report", args=["subscriptions"]),
+        {"first": "2026-10-01", "last": "2026-11-30"},
+    )
+    assert "(refreshed every minute)" in page.content.decode()
+    reports.cache.clear()  # a minute later: computed afresh
+    assert reports.subscriptions_report(OCT_NOV).computed_at > first.computed_at
+
+
 def test_top_customers_and_customer_summary(ledger):
     SubscriberFactory(status=Client.Status.PROSPECT)
     SubscriberFactory(status=Client.Status.CANCELLED)
@@ -63,6 +80,8 @@ def test_top_customers_and_customer_summary(ledger):
         ["Carol Diaz", "Active", D("140.00")],
         ["Bob Nguyen", "Active", D("50.00")],
     ]
+    carol_page = reverse("clients:client_detail", args=[ledger["carol"].pk])
+    assert top.rows_with_links()[0] == (top.rows[0], carol_page)
     november = reports.Filters(first=date(2026, 11, 1), last=date(2026, 11, 30))
     summary = {row[0]: row[1] for row in reports.customer_summary_report(november).rows}
     assert summary["Clients (all)"] == 5
@@ -171,3 +190,10 @@ def test_clients_never_reach_the_reports(login, alice_user):
     for name in reports.REPORTS:
         assert client.get(reverse("reports:report", args=[name])).status_code == 403
         assert client.get(reverse("reports:report_csv", args=[name])).status_code == 403
+
+
+def test_top_customers_link_to_their_client_pages(login, staff_user, ledger):
+    page = login(staff_user).get(reverse("reports:report", args=["top-customers"]))
+    html = page.content.decode()
+    carol = reverse("clients:client_detail", args=[ledger["carol"].pk])
+    assert f'<a href="{carol}">Carol Diaz</a>' in html

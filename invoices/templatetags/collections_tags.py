@@ -9,20 +9,17 @@ register = template.Library()
 
 
 @register.inclusion_tag("invoices/_client_collections.html", takes_context=True)
-def client_collections(context, client) -> dict:
-    """Three queries: open suspension, overdue figures, reminders."""
-    from django.db.models import Count, Sum
-
-    from ..models import Invoice
+def client_collections(context, client, invoice_summary=None) -> dict:
+    """Two queries: open suspension, reminders. The overdue figures come from the page's
+    `{% client_invoice_summary %}` when it passes it (the client page does), otherwise from
+    a summary made here."""
+    from ..queries import client_invoice_summary
     from ..reminders import reminders_of_client
     from ..suspension import open_suspension
 
     today = timezone.localdate()
-    overdue = (
-        Invoice.objects.overdue(today)
-        .filter(client=client)
-        .aggregate(balance=Sum("balance"), invoices=Count("pk"))
-    )
+    if invoice_summary is None:
+        invoice_summary = client_invoice_summary(client=client)
     return {
         "client": client,
         "request": context.get("request"),
@@ -30,8 +27,8 @@ def client_collections(context, client) -> dict:
         "today": today,
         "paused": bool(client.reminders_paused_until and client.reminders_paused_until > today),
         "suspension": open_suspension(client),
-        "overdue_invoices": overdue["invoices"],
-        "overdue_balance": overdue["balance"] or 0,
+        "overdue_invoices": invoice_summary.overdue_invoices,
+        "overdue_balance": invoice_summary.overdue_balance,
         "reminders": list(reminders_of_client(client, limit=10)),
     }
 

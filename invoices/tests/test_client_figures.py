@@ -119,6 +119,21 @@ def test_the_client_page_header_shows_balance_and_lifetime_value(login, staff_us
     assert '<dd class="mb-0 fs-5" data-lifetime-value>$30.10</dd>' in page
 
 
+def test_the_client_page_reads_the_figures_it_loaded_instead_of_asking_again(
+    ledger, django_assert_num_queries
+):
+    from ..ledger import figures_for, figures_of
+
+    for client in ledger_hooks.clients_with_figures():
+        with django_assert_num_queries(0):
+            figures = figures_of(client)
+        assert figures == figures_for(client)
+    plain = Client.objects.get(pk=ledger["paid_up"].pk)  # loaded without the annotations
+    with django_assert_num_queries(1):
+        figures = figures_of(plain)
+    assert figures == figures_for(plain) and figures.credit == D("20.00")
+
+
 def _many(count: int) -> None:
     for n in range(count):
         client = SubscriberFactory()

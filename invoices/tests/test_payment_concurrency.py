@@ -8,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 from django.db import connection
 
+from .. import running_totals
 from ..allocation import Pick, record_payment
 from ..ledger import client_balance
 from ..models import Allocation, Invoice, PaymentMethod
@@ -60,6 +61,8 @@ def test_two_payments_at_once_for_one_invoice_never_over_allocate():
     allocated = sorted(a.amount for a in Allocation.objects.filter(invoice=invoice))
     assert allocated == [D("30.00"), D("70.00")]
     assert client_balance(client) == D("-40.00")  # in credit
+    # Both added to the same day's running total (an upsert each, one waiting for the other).
+    assert running_totals.differences() == []
     assert sorted(p.number for p in results) == [
         f"RCT-{date.today().year}-000001",
         f"RCT-{date.today().year}-000002",

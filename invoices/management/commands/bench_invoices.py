@@ -1,10 +1,12 @@
-"""python manage.py bench_invoices [--clients 100000] [--write docs/benchmarks.md]
+"""python manage.py bench_invoices [--clients 100000] [--sizes 10000,100000] [--write FILE]
 
-Benchmarks of the invoices app (not a test): the monthly billing run over N clients, with its
-memory, and the median time to render a one-page invoice PDF next to the WeasyPrint floor (a
-minimal page). Meant for PostgreSQL (DATABASE_URL); it generates the clients it needs once
-(account numbers `B-…`) and removes the invoices its run created afterwards, so it can be run
-again on the same database.
+Benchmarks of the invoices app (not a test): the monthly billing run at each size (smallest
+first: the clients are generated up to each size in turn), with its memory; the time to render
+a one-page and a three-page invoice PDF (median and p95) next to the WeasyPrint floor (a
+minimal page); and the time to serve a stored PDF. Meant for PostgreSQL (DATABASE_URL); it
+generates the clients it needs (account numbers `B-…`) and removes the invoices its runs
+created afterwards, so it can be run again on the same database (a size smaller than the
+clients already there is skipped: `make bench` gives it a fresh database).
 """
 
 import os
@@ -13,11 +15,15 @@ import tempfile
 import time
 from datetime import date
 from decimal import Decimal
+from io import BytesIO
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.test import Client as HttpClient
+from django.test.utils import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client, ServiceLocation
@@ -25,12 +31,26 @@ from invoices.billing import run_billing
 from invoices.drafts import LineData, create_draft
 from invoices.issuing import issue_invoice
 from invoices.models import BillingRun, Invoice, InvoiceLine
-from invoices.pdf import invoice_pdf_bytes, write_pdf
+from invoices.pdf import invoice_pdf_bytes, render_invoice_pdf, write_pdf
 from services.models import Service, ServicePrice, Subscription
+from staff.models import Role, User
 
 PREFIX = "B-"
 BEGIN, END = "<!-- bench_invoices:begin -->", "<!-- bench_invoices:end -->"
 PERIOD = (2026, 11)
+THREE_PAGE_LINES = 75  # with the standard layout: three A4 pages (the report says how many)
+
+
+def _pages(pdf: bytes) -> int:
+    from pypdf import PdfReader  # requirements-dev: the benchmark is a development tool
+
+    return len(PdfReader(BytesIO(pdf)).pages)
+
+
+def _ms(seconds: list[float]) -> str:
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"median {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
 
 
 def rss_mb() -> float:
@@ -44,20 +64,43 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--clients", type=int, default=100_000)
+        parser.add_argument(
+            "--sizes",
+            default="",
+            help="Comma-separated client counts to bill, smallest first (default: --clients).",
+        )
         parser.add_argument("--pdfs", type=int, default=30, help="PDF renders to time.")
         parser.add_argument("--write", default="", help="Markdown file to record results in.")
 
-    def handle(self, *args, clients: int, pdfs: int, write: str, **options):
+    def handle(self, *args, clients: int, sizes: str, pdfs: int, write: str, **options):
         self.verbosity = options.get("verbosity", 1)
-        if clients < 1:
-            raise CommandError("--clients must be positive.")
+        try:
+            wanted = sorted({int(n) for n in sizes.split(",") if n.strip()} or {clients})
+        except ValueError:
+            raise CommandError("--sizes: whole numbers separated by commas.") from None
+        if wanted[0] < 1:
+            raise CommandError("--clients and --sizes must be positive.")
         # With DEBUG on (the local settings), Django keeps the SQL of the last 9,000 queries:
         # memory and time a production process does not spend.
         settings.DEBUG = False
         self.stdout.write(f"Database: {connection.vendor}")
-        started = time.monotonic()
-        made = self.generate(clients)
-        self.stdout.write(f"Generated {made} clients in {time.monotonic() - started:.1f} s.")
+        runs = []
+        for size in wanted:
+            if Client.objects.filter(account_number__startswith=PREFIX).count() > size:
+                self.stdout.write(f"Skipped {size:,} clients: the database holds more already.")
+                continue
+            started = time.monotonic()
+            made = self.generate(size)
+            self.stdout.write(f"Generated {made} clients in {time.monotonic() - started:.1f} s.")
+            self.settle()
+            runs.append(self.bench_billing())
+        pdf = self.bench_pdf(pdfs)
+        report = self.report(runs, pdf)
+        self.stdout.write(report)
+        if write:
+            self.record(Path(write), report)
+
+    def settle(self) -> None:
         if connection.vendor == "postgresql":
             # Planner statistics after a bulk load (autovacuum would do it in time; it may be
             # off, as on the shared benchmark machine): without them every batch's query plans
@@ -67,12 +110,6 @@ class Command(BaseCommand):
             # unique-index check of the run wade through them: 803 s instead of 16 s.
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")
-        billing = self.bench_billing()
-        pdf = self.bench_pdf(pdfs)
-        report = self.report(clients, billing, pdf)
-        self.stdout.write(report)
-        if write:
-            self.record(Path(write), report)
 
     # --- Data ------------------------------------------------------------------------------
     def generate(self, wanted: int) -> int:
@@ -260,48 +297,99 @@ class Command(BaseCommand):
             if not f.generated
         )
 
-    # --- PDF -------------------------------------------------------------------------------
+    # --- PDF ---------------------------------------------------------------------------
     def bench_pdf(self, count: int) -> dict:
+        """Renders of a one-page and a three-page invoice and of the minimal page (median and
+        p95 of `count` each), and `count` downloads of a stored PDF through the staff view."""
         client = Client.objects.filter(account_number__startswith=PREFIX).first()
-        with transaction.atomic():
-            invoice = issue_invoice(
+
+        def issued(lines: int) -> Invoice:
+            return issue_invoice(
                 invoice=create_draft(
                     client=client,
                     lines=[
                         LineData(f"Service {n}", Decimal("1"), Decimal("19.99"), Decimal("8.25"))
-                        for n in range(6)
+                        for n in range(lines)
                     ],
                 )
             )
-            invoice_pdf_bytes(invoice)  # warm-up: fonts, stylesheet parsing
+
+        def timed(render) -> list[float]:
+            render()  # warm-up: fonts, stylesheet parsing
             times = []
             for _ in range(count):
                 started = time.perf_counter()
-                invoice_pdf_bytes(invoice)
+                render()
                 times.append(time.perf_counter() - started)
-            floor = []
-            minimal = "<html><body><h1>Invoice</h1><p>One line</p></body></html>"
-            write_pdf(minimal)
-            for _ in range(count):
-                started = time.perf_counter()
-                write_pdf(minimal)
-                floor.append(time.perf_counter() - started)
-            transaction.set_rollback(True)  # leave no benchmark invoice behind
-        return {"median": statistics.median(times), "floor": statistics.median(floor)}
+            return times
+
+        minimal = "<html><body><h1>Invoice</h1><p>One line</p></body></html>"
+        with (
+            tempfile.TemporaryDirectory() as media,
+            override_settings(MEDIA_ROOT=media),
+            transaction.atomic(),
+        ):
+            one, three = issued(6), issued(THREE_PAGE_LINES)
+            result = {
+                "one": timed(lambda: invoice_pdf_bytes(one)),
+                "three": timed(lambda: invoice_pdf_bytes(three)),
+                "floor": timed(lambda: write_pdf(minimal)),
+                "pages": (_pages(invoice_pdf_bytes(one)), _pages(invoice_pdf_bytes(three))),
+            }
+            render_invoice_pdf(invoice_id=one.pk)  # stored, as the background task does
+            staff = User.objects.create_user(
+                email="bench-pdf@example.com", password=None, role=Role.STAFF
+            )
+            http = HttpClient(SERVER_NAME="localhost")
+            http.force_login(staff)
+            url = reverse("invoices:pdf", args=[one.pk])
+
+            def download():
+                response = http.get(url)
+                if response.status_code != 200:
+                    raise CommandError(f"{url} answered {response.status_code}")
+                if response.streaming:  # FileResponse: read it as a client would
+                    b"".join(response.streaming_content)
+
+            result["serve"] = timed(download)
+            transaction.set_rollback(True)  # leave no benchmark invoice or user behind
+        return result
 
     # --- Report ----------------------------------------------------------------------------
-    def report(self, clients: int, billing: dict, pdf: dict) -> str:
-        rate = billing["invoices"] / billing["seconds"] if billing["seconds"] else 0
-        floor = billing["floor"]
-        floor_row = (
-            []
-            if floor is None
-            else [
-                f"| floor: the same {billing['invoices']:,} invoices and {billing['lines']:,} "
-                f"lines written by `COPY` in one transaction, commit included | {floor:.1f} s; the run takes "
-                f"{billing['seconds'] / floor:.1f}× the floor | within 4× |"
+    def report(self, runs: list[dict], pdf: dict) -> str:
+        rows = []
+        for billing in runs:
+            rate = billing["invoices"] / billing["seconds"] if billing["seconds"] else 0
+            rows += [
+                f"| billing run, {billing['clients']:,} clients → {billing['invoices']:,} "
+                f"invoices, {billing['lines']:,} lines | {billing['seconds']:.1f} s "
+                f"({rate:,.0f} invoices/s; {billing['cpu']:.1f} s of CPU in the run's own "
+                f"process), {billing['errors']} errors; load average "
+                f"{billing['load'][0]:.1f} → {billing['load'][1]:.1f} on {os.cpu_count()} CPUs "
+                "| under 30 s |",
+                f"| memory during the {billing['clients']:,}-client run (RSS) | "
+                f"{billing['rss_before']:.0f} MB before, {billing['rss_quarter']:.0f} MB at "
+                f"25 %, {billing['rss_max']:.0f} MB max | flat in the number of clients |",
             ]
-        )
+            if billing["floor"] is not None:
+                rows.append(
+                    f"| floor: the same {billing['invoices']:,} invoices and "
+                    f"{billing['lines']:,} lines written by `COPY` in one transaction, commit "
+                    f"included | {billing['floor']:.1f} s; the run takes "
+                    f"{billing['seconds'] / billing['floor']:.1f}× the floor | within 4× |"
+                )
+        floor = statistics.median(pdf["floor"])
+        one_pages, three_pages = pdf["pages"]
+        rows += [
+            f"| invoice PDF, {one_pages} page, 6 lines | {_ms(pdf['one'])} "
+            f"({statistics.median(pdf['one']) / floor:.1f}× the floor) | under 200 ms |",
+            f"| invoice PDF, {three_pages} pages, {THREE_PAGE_LINES} lines | "
+            f"{_ms(pdf['three'])} ({statistics.median(pdf['three']) / floor:.1f}× the floor) | – |",
+            f"| floor: a minimal WeasyPrint page | {_ms(pdf['floor'])} | – |",
+            f"| serving a stored PDF (staff download view, in-process) | {_ms(pdf['serve'])} "
+            "| milliseconds |",
+        ]
+        clients = max((b["clients"] for b in runs), default=0)
         return "\n".join(
             [
                 f"### Invoices (`manage.py bench_invoices`, {timezone.localdate():%Y-%m-%d}, "
@@ -309,24 +397,13 @@ class Command(BaseCommand):
                 "",
                 "| measure | result | goal |",
                 "|---|---|---|",
-                f"| billing run, {billing['clients']:,} clients → {billing['invoices']:,} "
-                f"invoices, {billing['lines']:,} lines | {billing['seconds']:.1f} s "
-                f"({rate:,.0f} invoices/s; {billing['cpu']:.1f} s of CPU in the run's own "
-                f"process), {billing['errors']} errors; load average "
-                f"{billing['load'][0]:.1f} → {billing['load'][1]:.1f} on {os.cpu_count()} CPUs "
-                "| under 30 s |",
-                f"| memory during the run (RSS) | {billing['rss_before']:.0f} MB before, "
-                f"{billing['rss_quarter']:.0f} MB at 25 %, {billing['rss_max']:.0f} MB max "
-                "| flat in the number of clients |",
-                *floor_row,
-                f"| invoice PDF, one page, median | {pdf['median'] * 1000:.0f} ms "
-                f"(floor: minimal WeasyPrint page {pdf['floor'] * 1000:.0f} ms, "
-                f"ratio {pdf['median'] / pdf['floor']:.1f}×) | under 200 ms |",
+                *rows,
                 "",
-                "The run issues and numbers every invoice; PDFs and emails are left to the "
+                "The runs issue and number every invoice; PDFs and emails are left to the "
                 "workers (`render_pdfs=False`, `notify=False`), as in production where they run "
-                f"in parallel background tasks. {clients:,} generated clients, one fibre "
-                "subscription each, every second one renting a router, every tenth prorated.",
+                f"in parallel background tasks. Up to {clients:,} generated clients, one fibre "
+                "subscription each, every second one renting a router, every tenth prorated. "
+                f"PDF figures: {len(pdf['one'])} renders each after a warm-up.",
             ]
         )
 

@@ -44,27 +44,45 @@ def sibling_url(url: str, suffix: str) -> str:
     return f"{head}/{name}{suffix}" + (f"?{query}" if query else "")
 
 
-def create_database(url: str) -> None:
-    """PostgreSQL: create the database if it does not exist (SQLite files create themselves)."""
-    config = environ.Env.db_url_config(url)
-    if "postgresql" not in config["ENGINE"]:
-        return
+def _server(config: dict):
+    """A connection to the PostgreSQL server's maintenance database, outside transactions."""
     import psycopg
-    from psycopg import sql
 
-    with psycopg.connect(
+    return psycopg.connect(
         host=config.get("HOST") or None,
         port=config.get("PORT") or None,
         user=config.get("USER") or None,
         password=config.get("PASSWORD") or None,
         dbname="postgres",
         autocommit=True,
-    ) as conn:
+    )
+
+
+def create_database(url: str) -> None:
+    """PostgreSQL: create the database if it does not exist (SQLite files create themselves)."""
+    from psycopg import sql
+
+    config = environ.Env.db_url_config(url)
+    if "postgresql" not in config["ENGINE"]:
+        return
+    with _server(config) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
         ).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
+
+
+def drop_database(url: str) -> None:
+    """Remove a scratch database (PostgreSQL: DROP DATABASE; SQLite: the file)."""
+    from psycopg import sql
+
+    config = environ.Env.db_url_config(url)
+    if "sqlite" in config["ENGINE"]:
+        Path(str(config["NAME"])).unlink(missing_ok=True)
+        return
+    with _server(config) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(config["NAME"])))
 
 
 class Command(BaseCommand):
@@ -203,6 +221,9 @@ class Command(BaseCommand):
         # change the size of the data set the pages are measured on.
         invoices_url = sibling_url(url, "_invoices")
         self.stdout.write("bench_invoices…")
+        # A fresh database each time: the billing run is measured at a tenth of the size and
+        # at the full size (memory flat in the number of clients), generated in that order.
+        drop_database(invoices_url)
         create_database(invoices_url)
         self.manage(invoices_url, "migrate", "--noinput", "-v0")
         self.manage(
@@ -210,6 +231,8 @@ class Command(BaseCommand):
             "bench_invoices",
             "--clients",
             str(clients),
+            "--sizes",
+            ",".join(str(n) for n in sorted({max(1, clients // 10), clients})),
             "--pdfs",
             str(pdfs),
             "--write",
