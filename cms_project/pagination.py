@@ -41,3 +41,12 @@ class EstimatedCountPaginator(Paginator):
             )
             count, self._estimated = cursor.fetchone()
         return int(count)
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told its count by a query the page runs anyway (the payments list's totals
+    count the filtered rows), so the page does not count the same rows twice."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.__dict__["count"] = count  # fills the cached_property

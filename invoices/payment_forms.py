@@ -1,7 +1,10 @@
 """Forms of the payment pages. The money rules (amounts, dates, picks, card digits) are checked
 by `allocation.record_payment`; its PaymentError is shown next to the field it names."""
 
+from datetime import date
+
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
 from .models import PaymentMethod
@@ -109,3 +112,30 @@ class PaymentFilterForm(forms.Form):
             self.add_error("date_to", "The end date must not be before the start date.")
         data["sort"] = data.get("sort") or DEFAULT_PAYMENT_SORT
         return data
+
+
+# The list's filters: a query string naming none of them (only a page or a sort) gets the
+# default period, the current month.
+PAYMENT_FILTERS = (
+    "client",
+    "method",
+    "date_from",
+    "date_to",
+    "min_amount",
+    "max_amount",
+    "has_credit",
+)
+
+
+def with_default_period(query: QueryDict, *, today: date) -> tuple[QueryDict, bool]:
+    """The payments list opens on this month's payments (1.2 million a year cannot be counted,
+    summed and sorted for every visit): with no filter in the query string, `date_from` is the
+    1st of the current month, shown in the form like any filter. A filter present, even empty
+    (the form submitted with the date cleared, the "All dates" link), is taken as it is, so
+    the default is removable and links such as "all payments of this client" are not cut.
+    Returns the query to apply and whether the default was added."""
+    if any(name in query for name in PAYMENT_FILTERS):
+        return query, False
+    query = query.copy()
+    query["date_from"] = today.replace(day=1).isoformat()
+    return query, True

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from clients.models import Client
 from cms_project.money import format_money
+from cms_project.pagination import KnownCountPaginator
 from staff.permissions import client_required, workspace_required
 
 from .allocation import PaymentError, refund_credit, reverse_payment
@@ -26,6 +27,7 @@ from .payment_forms import (
     PaymentForm,
     RefundForm,
     ReverseForm,
+    with_default_period,
 )
 from .payment_queries import (
     DEFAULT_PAYMENT_SORT,
@@ -123,7 +125,8 @@ def payment_create(request):
 
 # --- List and CSV ----------------------------------------------------------------------------
 def _filtered(request):
-    form = PaymentFilterForm(request.GET or None)
+    query, defaulted = with_default_period(request.GET, today=timezone.localdate())
+    form = PaymentFilterForm(query)
     filters = form.cleaned_data if form.is_valid() else {}
     sort = filters.get("sort") or DEFAULT_PAYMENT_SORT
     payments = search_payments(
@@ -136,15 +139,19 @@ def _filtered(request):
         has_credit=filters.get("has_credit", False),
         sort=sort,
     )
-    return form, payments, sort
+    return form, payments, sort, query, defaulted
 
 
 @workspace_required
 def payment_list(request):
-    form, payments, sort = _filtered(request)
-    page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
+    form, payments, sort, query, defaulted = _filtered(request)
+    totals = payment_totals(payments)
+    # The totals query counts the rows already: no second COUNT for the paginator.
+    paginator = KnownCountPaginator(payments, PAGE_SIZE, count=totals.count)
+    page = paginator.get_page(request.GET.get("page"))
+    query = query.copy()
     query.pop("page", None)
+    export_query = query.urlencode()
     query.pop("sort", None)
     return render(
         request,
@@ -154,7 +161,9 @@ def payment_list(request):
             "page": page,
             "sort": sort,
             "base_query": query.urlencode(),
-            "totals": payment_totals(payments),
+            "export_query": export_query,
+            "default_period": defaulted,
+            "totals": totals,
         },
     )
 
@@ -192,7 +201,7 @@ def _csv_rows(payments):
 
 @workspace_required
 def payment_export(request):
-    _, payments, _ = _filtered(request)
+    payments = _filtered(request)[1]
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in _csv_rows(payments)), content_type="text/csv"

@@ -258,10 +258,45 @@ def test_the_list_costs_the_same_number_of_queries_at_any_size(
     _payments(count)
     _payments(count // 3 + 1)
     browser = login(staff_user)
-    with django_assert_max_num_queries(8):
-        response = browser.get(reverse("invoices:payments"))
-    assert response.status_code == 200
+    for query in ({}, {"date_from": ""}):  # this month (the default), all dates
+        # session, user, totals (with the count), the page
+        with django_assert_max_num_queries(7):
+            response = browser.get(reverse("invoices:payments"), query)
+        assert response.status_code == 200
     assert response.context["totals"].count == count + count // 3 + 1
+    assert response.context["page"].paginator.count == count + count // 3 + 1
+
+
+def test_the_list_opens_on_this_months_payments_and_the_period_can_be_removed(login, staff_user):
+    month_start = TODAY.replace(day=1)
+    client = SubscriberFactory()
+    for amount, day in (
+        ("10.00", TODAY),
+        ("20.00", month_start),
+        ("40.00", month_start - timedelta(days=1)),
+    ):
+        record_payment(client=client, amount=amount, method="cash", received_on=day)
+    browser = login(staff_user)
+    url = reverse("invoices:payments")
+
+    opened = browser.get(url)
+    assert opened.context["form"]["date_from"].value() == month_start.isoformat()
+    assert (opened.context["totals"].count, opened.context["totals"].amount) == (2, D("30.00"))
+    html = opened.content.decode()
+    assert "data-default-period" in html and "Show all dates" in html
+    # Turning pages and sorting keep the period; the CSV export has the same rows.
+    for query in ({"page": "1"}, {"sort": "-amount"}):
+        assert browser.get(url, query).context["totals"].count == 2
+    export = browser.get(reverse("invoices:payments_export") + "?" + opened.context["export_query"])
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert sorted(row[7] for row in rows[1:]) == ["10.00", "20.00"]
+
+    # Clearing the date (what the form and "Show all dates" send), or any other filter, shows
+    # every date: "all payments of this client" from the client page is not cut to a month.
+    for query in ({"date_from": "", "sort": "-received_on"}, {"client": client.account_number}):
+        shown = browser.get(url, query)
+        assert (shown.context["totals"].count, shown.context["totals"].amount) == (3, D("70.00"))
+        assert "data-default-period" not in shown.content.decode()
 
 
 def test_the_list_filters_sorts_and_totals_the_filtered_set(login, staff_user):
@@ -290,7 +325,9 @@ def test_the_list_filters_sorts_and_totals_the_filtered_set(login, staff_user):
     ).context["totals"]
     assert dated.count == 4  # day 0 and day 1 of each client
 
-    sorted_page = browser.get(reverse("invoices:payments"), {"sort": "-amount"}).context["page"]
+    sorted_page = browser.get(
+        reverse("invoices:payments"), {"sort": "-amount", "date_from": ""}
+    ).context["page"]
     assert [p.amount for p in sorted_page][:2] == [D("13.00"), D("12.00")]
 
     by_account = browser.get(reverse("invoices:payments"), {"client": bob.account_number})
