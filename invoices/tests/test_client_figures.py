@@ -134,6 +134,29 @@ def test_the_client_page_reads_the_figures_it_loaded_instead_of_asking_again(
     assert figures == figures_for(plain) and figures.credit == D("20.00")
 
 
+def test_the_invoice_summary_figures_cover_every_invoice_not_only_the_latest_shown(
+    ledger, django_assert_num_queries
+):
+    from ..ledger import open_balance
+    from ..queries import client_invoice_summary
+    from ..suspension import overdue_balance
+
+    client = ledger["late"]  # 49.90 overdue after a partial payment
+    _invoice(client, "45.50", due_days_ago=-5)  # owed, not yet due
+    _invoice(client, "12.00", due_days_ago=3)  # overdue too
+    _pay(client, "0.01")  # the oldest due first: 49.89 left on the first
+    with django_assert_num_queries(2):
+        summary = client_invoice_summary(client=client, limit=1)
+    assert len(summary.invoices) == 1 and summary.more
+    assert summary.open_balance == open_balance(client) == D("107.39")
+    assert summary.overdue_balance == overdue_balance(client) == D("61.89")
+    assert summary.overdue_invoices == Invoice.objects.overdue().filter(client=client).count()
+    assert summary.overdue_invoices == 2
+    nothing = client_invoice_summary(client=ledger["nothing"])
+    assert (nothing.invoices, nothing.open_balance, nothing.overdue_balance) == ([], 0, 0)
+    assert nothing.overdue_invoices == 0
+
+
 def _many(count: int) -> None:
     for n in range(count):
         client = SubscriberFactory()

@@ -282,7 +282,10 @@ def test_invoice_page_sends_pauses_and_lists_reminders(login, staff_user, ledger
     assert "Paused until <strong>Jan 15, 2027</strong>" in html
 
 
-def test_client_page_shows_reminders_pause_and_suspension(login, staff_user, ledger):
+def test_client_page_shows_reminders_pause_and_suspension(
+    login, staff_user, ledger, django_assert_max_num_queries
+):
+    from ..credit_notes import create_credit_note
     from ..models import NonPaymentSuspension
 
     client = login(staff_user)
@@ -290,10 +293,19 @@ def test_client_page_shows_reminders_pause_and_suspension(login, staff_user, led
     NonPaymentSuspension.objects.create(
         client=ledger["b"], overdue_amount=D("240.55"), subscriptions=2
     )
-    html = client.get(reverse("clients:client_detail", args=[ledger["b"].pk])).content.decode()
+    credited = ledger["d"].invoices.get()
+    note = create_credit_note(invoice=credited, reason="Outage", line_ids=[credited.lines.get().pk])
+    # Reminders and credit notes show their invoice's number and the sender's name from the
+    # columns their queries select (no query per row): the page's bound holds.
+    with django_assert_max_num_queries(14):
+        html = client.get(reverse("clients:client_detail", args=[ledger["b"].pk])).content
+    html = html.decode()
     assert "Suspended for non-payment since Dec 4, 2026" in html
     assert "Overdue balance <strong>$240.55</strong>" in html
-    assert "sent by hand" in html
+    assert "sent by hand by Sam Staff" in html
+    with django_assert_max_num_queries(14):
+        html = client.get(reverse("clients:client_detail", args=[ledger["d"].pk])).content
+    assert f">{note.number}</a> for {credited.number}" in html.decode()
 
 
 def test_admins_edit_reminder_texts_with_validation(login, admin_user, staff_user):
