@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from cms_project.pagination import windowed_page
 from staff.permissions import admin_required, workspace_required
 
 from . import crm, exporting, importing, invitations, ledger_hooks
@@ -68,8 +69,19 @@ def _get_task(pk: int) -> FollowUpTask:
 @workspace_required
 def client_list(request):
     search = ClientSearchForm(request.GET or None)
-    clients = ledger_hooks.with_figures(search_clients(search.filters()))
-    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = search.filters()
+    clients = search_clients(filters)
+    number = request.GET.get("page")
+    if filters.q.strip():
+        # The search's UNION once for the page and its count; figures for the page's rows only.
+        page = windowed_page(
+            clients,
+            number,
+            per_page=PAGE_SIZE,
+            load=lambda pks: ledger_hooks.with_figures(Client.objects.filter(pk__in=pks)),
+        )
+    else:
+        page = Paginator(ledger_hooks.with_figures(clients), PAGE_SIZE).get_page(number)
     return render(
         request,
         "clients/client_list.html",

@@ -8,8 +8,11 @@ ESTIMATE_ABOVE rows; smaller tables and filtered lists are counted exactly. Both
 query, so the page's query count does not depend on the table's size.
 """
 
-from django.core.paginator import Paginator
+from collections.abc import Callable, Sequence
+
+from django.core.paginator import Page, Paginator
 from django.db import connections
+from django.db.models import Count, QuerySet, Window
 from django.utils.functional import cached_property
 
 ESTIMATE_ABOVE = 100_000
@@ -50,3 +53,33 @@ class KnownCountPaginator(Paginator):
     def __init__(self, object_list, per_page, *, count: int, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.__dict__["count"] = count  # fills the cached_property
+
+
+def windowed_page(
+    queryset: QuerySet, number, *, per_page: int, load: Callable[[list], Sequence]
+) -> Page:
+    """One page of an ordered queryset whose filter is costly to evaluate (the client search's
+    UNION of trigram lookups): the page's primary keys come with the count of every match
+    (`COUNT(*) OVER ()`), so the filter runs once instead of once for the count and once for
+    the page; then `load(pks)` reads those rows with whatever they need (figures computed by
+    subqueries), for the page's rows only, put back in the page's order. Two queries; like
+    `Paginator.get_page`, a page number that is not a number shows the first page, one past
+    the end the last (a third query counts first). Not for an unfiltered big table: the
+    window makes PostgreSQL read every row where a LIMIT would stop early."""
+    try:
+        number = max(int(number), 1)
+    except (TypeError, ValueError):
+        number = 1
+    counted = queryset.annotate(_matches=Window(Count("*"))).values_list("pk", "_matches")
+
+    def fetch(number: int) -> list[tuple]:
+        return list(counted[(number - 1) * per_page : number * per_page])
+
+    rows = fetch(number)
+    if not rows and number > 1:
+        number = max(-(-queryset.count() // per_page), 1)
+        rows = fetch(number)
+    pks = [pk for pk, _ in rows]
+    by_pk = {obj.pk: obj for obj in load(pks)} if pks else {}
+    paginator = KnownCountPaginator([], per_page, count=rows[0][1] if rows else 0)
+    return Page([by_pk[pk] for pk in pks if pk in by_pk], number, paginator)

@@ -206,6 +206,42 @@ def test_client_list_pages_by_fifty(login, staff_user):
     assert len(_list(browser, page=2)) == 1
 
 
+def test_client_search_pages_counts_and_keeps_the_order(login, staff_user):
+    # 51 matches and one client that does not match: the search's page and count come from one
+    # query (COUNT(*) OVER ()), the figures from a second one for the page's rows only.
+    for n in range(51):
+        ClientFactory(name=f"Smith {n:02d}")
+    ClientFactory(name="Jones")
+    browser = login(staff_user)
+    response = browser.get(reverse("clients:client_list"), {"q": "smith", "sort": "-name"})
+    page = response.context["page"]
+    assert (page.paginator.count, page.paginator.num_pages, len(page)) == (51, 2, 50)
+    assert [c.name for c in page][:2] == ["Smith 50", "Smith 49"]
+    assert all(hasattr(c, "ledger_balance") for c in page)
+    assert 'data-count="51"' in response.content.decode()
+    assert [
+        c.name
+        for c in browser.get(
+            reverse("clients:client_list"), {"q": "smith", "sort": "-name", "page": "2"}
+        ).context["page"]
+    ] == ["Smith 00"]
+    # Like any list: a page past the end shows the last one, a bad one the first.
+    assert (
+        browser.get(reverse("clients:client_list"), {"q": "smith", "page": "9"})
+        .context["page"]
+        .number
+        == 2
+    )
+    assert (
+        browser.get(reverse("clients:client_list"), {"q": "smith", "page": "x"})
+        .context["page"]
+        .number
+        == 1
+    )
+    empty = browser.get(reverse("clients:client_list"), {"q": "nobody"}).context["page"]
+    assert (empty.paginator.count, list(empty)) == (0, [])
+
+
 def _queries(browser, url) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert browser.get(url).status_code == 200
@@ -220,7 +256,8 @@ def test_client_list_query_count_does_not_grow_with_clients(
         EquipmentFactory(location=LocationFactory(client=client))
     browser = login(staff_user)
     browser.get(reverse("clients:client_list"))  # warm the session
-    # session + user + count + page (+ the search's own union, inside the same queries)
+    # session + user + the page's ids with the count (the search's UNION, once) + the page's
+    # clients with their figures
     with django_assert_max_num_queries(4):
         browser.get(reverse("clients:client_list"), {"q": "street", "sort": "-signup"})
 
