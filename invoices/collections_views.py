@@ -6,7 +6,6 @@ import csv
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +16,7 @@ from clients.models import Client
 from cms_project.redirects import safe_next_url
 from staff.permissions import workspace_required
 
-from .aging import BUCKETS, LatePayersPage, late_payers, totals, with_clients
+from .aging import BUCKETS, late_payers, late_payers_page, with_clients
 from .collections_forms import LatePayersFilterForm, PauseForm
 from .models import Invoice
 from .reminders import (
@@ -41,10 +40,7 @@ def _late_payers(request):
 @workspace_required
 def late_payers_list(request):
     form, rows, sort, today = _late_payers(request)
-    summary = totals(rows)  # also the count: one pass over the invoices fewer
-    page = Paginator(LatePayersPage(rows, summary.clients), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page, summary = late_payers_page(rows, request.GET.get("page"), per_page=PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("sort", None)

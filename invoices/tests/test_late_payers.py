@@ -18,7 +18,7 @@ from clients.models import Client
 from cms_project.company.models import get_company
 from staff.models import AuditEntry
 
-from ..aging import late_payers, totals, with_clients
+from ..aging import late_payers, late_payers_page, totals, with_clients
 from ..allocation import record_payment
 from ..models import Invoice, PaymentMethod, Reminder
 from .factories import SubscriberFactory, draft_invoice, issued_invoice, line
@@ -192,6 +192,9 @@ def test_constant_number_of_queries(login, staff_user, ledger, django_assert_max
         Reminder.objects.create(invoice=c.invoices.first(), client=c, step=7)
     assert count() == small
     with django_assert_max_num_queries(small):
+        client.get(url + "?sort=-b_90_plus&min_amount=5&bucket=1_30")
+    # Sorted by a client column, the totals are a query of their own (see late_payers_page).
+    with django_assert_max_num_queries(small + 1):
         client.get(url + "?sort=name&min_amount=5&bucket=1_30")
 
 
@@ -373,3 +376,26 @@ def test_the_same_buckets_as_the_client_statement(ledger):
             aging.days_61_90,
             aging.days_90_plus,
         ) == (row["b_current"], row["b_1_30"], row["b_31_60"], row["b_61_90"], row["b_90_plus"])
+
+
+def test_a_page_and_its_totals_come_from_one_query_and_match_the_totals_row(
+    ledger, django_assert_num_queries
+):
+    rows = late_payers(today=TODAY)
+    expected = totals(rows)
+    with django_assert_num_queries(3):  # the grouped rows with totals, their clients, reminders
+        page, summary = late_payers_page(rows, "1", per_page=1)
+    assert summary == expected
+    assert [c.name for c in page] == ["Bert Bloggs"]
+    assert (page.paginator.count, page.paginator.num_pages, page.has_next()) == (2, 2, True)
+    # Like Paginator.get_page: not a number -> the first page, past the end -> the last.
+    assert late_payers_page(rows, "x", per_page=1)[0].number == 1
+    last, last_totals = late_payers_page(rows, "99", per_page=1)
+    assert (last.number, [c.name for c in last], last_totals) == (2, ["Ann Able"], expected)
+    empty, nothing = late_payers_page(rows.filter(client_id=0), "1", per_page=50)
+    assert (list(empty), nothing.clients, nothing.overdue) == ([], 0, D("0.00"))
+    # Sorted by a client column, the totals are a query of their own (the same figures).
+    by_name = late_payers(today=TODAY, sort="name")
+    with django_assert_num_queries(4):
+        page, summary = late_payers_page(by_name, "2", per_page=1)
+    assert (summary, [c.name for c in page]) == (expected, ["Bert Bloggs"])
