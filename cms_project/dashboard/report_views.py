@@ -1,11 +1,11 @@
 """Staff reports: an index, each report's page and its CSV export (the same rows)."""
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
 from clients.exporting import csv_response, dated
+from cms_project.pagination import KnownCountPaginator
 from staff.permissions import workspace_required
 
 from . import reports
@@ -48,13 +48,15 @@ def report_page(request, name: str):
     form, filters = _filters(request, kind)
     context = {"kind": kind, "form": form, "filters": filters, "query": request.GET.urlencode()}
     if kind.build is None:  # the full account report pages through every client
-        page = Paginator(reports.account_clients(filters), ACCOUNTS_PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        page = KnownCountPaginator(
+            reports.account_clients(filters),
+            ACCOUNTS_PAGE_SIZE,
+            count=reports.account_matches(filters).count(),
+        ).get_page(request.GET.get("page"))
         context.update(
             page=page,
             headers=reports.ACCOUNT_HEADERS,
-            rows=[reports.account_row(client) for client in page],
+            rows=reports.account_rows_for(list(page)),
             money_columns=reports.ACCOUNT_MONEY,
         )
         return render(request, "dashboard/reports/accounts.html", context)

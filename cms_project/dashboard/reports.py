@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 
 from django.core.cache import cache
 from django.db.models import (
     DecimalField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -227,9 +227,10 @@ ACCOUNT_HEADERS = [
 ACCOUNT_MONEY = {8, 9, 10, 11, 12}
 
 
-def account_clients(filters: Filters) -> QuerySet[Client]:
-    """Every client matching the filters, with its locations, open subscriptions and equipment
-    prefetched and its ledger figures annotated: four queries per page (or per CSV chunk)."""
+def account_matches(filters: Filters) -> QuerySet[Client]:
+    """The clients matching the filters, without figures: what the page counts (counting the
+    annotated queryset returns the same number after ~3 ms more of Python stripping the
+    subqueries)."""
     clients = Client.objects.all()
     if filters.status:
         clients = clients.filter(status=filters.status)
@@ -241,6 +242,12 @@ def account_clients(filters: Filters) -> QuerySet[Client]:
             | Q(company_name__icontains=filters.q)
             | Q(account_number__iexact=filters.q)
         )
+    return clients
+
+
+def account_clients(filters: Filters) -> QuerySet[Client]:
+    """Every client matching the filters with its ledger figures annotated (one query per page
+    or CSV chunk; account_rows_for adds three for their locations, services and equipment)."""
     overdue = (
         Invoice.objects.open()
         .filter(client=OuterRef("pk"), balance__gt=0, due_date__lt=filters.last)
@@ -250,26 +257,10 @@ def account_clients(filters: Filters) -> QuerySet[Client]:
         .values("s")
     )
     return (
-        with_ledger_figures(clients)
+        with_ledger_figures(account_matches(filters))
         .annotate(
             overdue=Coalesce(
                 Subquery(overdue, output_field=_MONEY), Value(ZERO), output_field=_MONEY
-            )
-        )
-        .prefetch_related(
-            Prefetch(
-                "locations",
-                queryset=ServiceLocation.objects.order_by("label", "pk").prefetch_related(
-                    Prefetch(
-                        "subscriptions",
-                        queryset=Subscription.objects.filter(
-                            status__in=[Subscription.Status.ACTIVE, Subscription.Status.SUSPENDED]
-                        )
-                        .select_related("service")
-                        .order_by("service__name", "pk"),
-                    ),
-                    Prefetch("equipment", queryset=Equipment.objects.order_by("serial_number")),
-                ),
             )
         )
         .order_by("account_number")
@@ -280,26 +271,76 @@ def _money(value) -> Decimal:
     return round_money(Decimal(str(value if value is not None else 0)))
 
 
-def account_row(client: Client) -> list:
-    locations = list(client.locations.all())
+@dataclass
+class _Location:
+    label: str
+    address: str
+    services: list[str] = field(default_factory=list)
+    equipment: list[str] = field(default_factory=list)
+
+
+_EQUIPMENT_KINDS = dict(Equipment.Kind.choices)
+_EQUIPMENT_STATUSES = dict(Equipment.Status.choices)
+
+
+def _locations_of(clients: list[Client]) -> dict[int, list[_Location]]:
+    """Each client's locations (by label) with their active or suspended services (by name)
+    and equipment (by serial number), as the report's cells say them: three queries of plain
+    values (prefetching model instances cost ~15 ms a page of 50, most of it per-object
+    querysets)."""
+    by_client: dict[int, list[_Location]] = {client.pk: [] for client in clients}
+    by_pk: dict[int, _Location] = {}
+    for pk, client_id, label, street, city in (
+        ServiceLocation.objects.filter(client_id__in=by_client)
+        .order_by("label", "pk")
+        .values_list("pk", "client_id", "label", "street", "city")
+    ):
+        by_pk[pk] = _Location(label=label, address=f"{street}, {city}")
+        by_client[client_id].append(by_pk[pk])
+    if not by_pk:
+        return by_client
+    for location_id, name, quantity, status in (
+        Subscription.objects.filter(
+            location_id__in=by_pk,
+            status__in=[Subscription.Status.ACTIVE, Subscription.Status.SUSPENDED],
+        )
+        .order_by("service__name", "pk")
+        .values_list("location_id", "service__name", "quantity", "status")
+    ):
+        location = by_pk[location_id]
+        location.services.append(
+            f"{name}{' ×' + str(quantity) if quantity > 1 else ''} ({location.label}"
+            f"{', suspended' if status == Subscription.Status.SUSPENDED else ''})"
+        )
+    for location_id, kind, serial, status in (
+        Equipment.objects.filter(location_id__in=by_pk)
+        .order_by("serial_number")
+        .values_list("location_id", "kind", "serial_number", "status")
+    ):
+        location = by_pk[location_id]
+        location.equipment.append(
+            f"{_EQUIPMENT_KINDS.get(kind, kind)} {serial} ({location.label}, "
+            f"{_EQUIPMENT_STATUSES.get(status, status)})"
+        )
+    return by_client
+
+
+def account_rows_for(clients: list[Client]) -> list[list]:
+    """The report's rows of these clients (from account_clients): three queries."""
+    locations = _locations_of(clients)
+    return [_account_row(client, locations[client.pk]) for client in clients]
+
+
+def _account_row(client: Client, locations: list[_Location]) -> list:
     return [
         client.account_number,
         client.display_name,
         client.get_status_display(),
         client.get_segment_display(),
         client.email,
-        "; ".join(f"{loc.label}: {loc.street}, {loc.city}" for loc in locations),
-        "; ".join(
-            f"{s.service.name}{' ×' + str(s.quantity) if s.quantity > 1 else ''} ({loc.label}"
-            f"{', suspended' if s.status == Subscription.Status.SUSPENDED else ''})"
-            for loc in locations
-            for s in loc.subscriptions.all()
-        ),
-        "; ".join(
-            f"{e.get_kind_display()} {e.serial_number} ({loc.label}, {e.get_status_display()})"
-            for loc in locations
-            for e in loc.equipment.all()
-        ),
+        "; ".join(f"{loc.label}: {loc.address}" for loc in locations),
+        "; ".join(service for loc in locations for service in loc.services),
+        "; ".join(device for loc in locations for device in loc.equipment),
         _money(client.ledger_invoiced),
         _money(client.ledger_paid),
         _money(client.ledger_balance),
@@ -312,8 +353,9 @@ def account_row(client: Client) -> list:
 def account_rows(filters: Filters, *, chunk_size: int = 2000) -> Iterator[list]:
     """The CSV of the full account report: every matching client, streamed in chunks."""
     yield ACCOUNT_HEADERS
-    for client in account_clients(filters).iterator(chunk_size=chunk_size):
-        yield account_row(client)
+    clients = account_clients(filters).iterator(chunk_size=chunk_size)
+    while chunk := list(islice(clients, chunk_size)):
+        yield from account_rows_for(chunk)
 
 
 @dataclass(frozen=True)

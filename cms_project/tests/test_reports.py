@@ -145,6 +145,34 @@ def test_the_full_account_report_and_its_csv(login, staff_user, ledger, catalog)
     assert rows[1] == [str(v) if v is not None else "" for v in row]
 
 
+def test_the_account_rows_say_every_location_service_and_device_in_order(catalog):
+    from clients.models import Equipment
+    from clients.tests.factories import EquipmentFactory
+    from services.models import Subscription
+
+    who = SubscriberFactory(name="Zed Zulu")
+    home = SubscriberLocationFactory(client=who, label="Home", street="1 A St", city="Here")
+    shop = SubscriberLocationFactory(client=who, label="Bakery", street="2 B St", city="There")
+    SubscriptionFactory(service=catalog["tv"], location=home, quantity=2)
+    SubscriptionFactory(service=catalog["gig"], location=home)
+    SubscriptionFactory(service=catalog["gig"], location=shop, status=Subscription.Status.SUSPENDED)
+    SubscriptionFactory(service=catalog["tv"], location=shop, status=Subscription.Status.PENDING)
+    EquipmentFactory(location=home, serial_number="S2", kind=Equipment.Kind.ROUTER)
+    EquipmentFactory(location=shop, serial_number="S1", kind=Equipment.Kind.ONT, status="in_stock")
+    bare = SubscriberFactory(name="Yan Young")
+    filters = reports.Filters(first=date(2026, 10, 1), last=date(2026, 11, 30))
+    rows = {row[1]: row for row in reports.account_rows_for(list(reports.account_clients(filters)))}
+    assert rows["Zed Zulu"][5:8] == [
+        "Bakery: 2 B St, There; Home: 1 A St, Here",
+        "Fiber 1 Gig (Bakery, suspended); Fiber 1 Gig (Home); TV Basic ×2 (Home)",
+        f"ONT S1 (Bakery, {Equipment.Status('in_stock').label}); Router S2 (Home, Installed)",
+    ]
+    assert rows["Yan Young"][5:8] == ["", "", ""] and bare.pk
+    # The CSV, in chunks of one client, says the same.
+    csv_rows = list(reports.account_rows(filters, chunk_size=1))
+    assert csv_rows[1:] == sorted(rows.values(), key=lambda row: row[0])
+
+
 @pytest.mark.parametrize(
     "name",
     ["accounts", "revenue", "subscriptions", "top-customers", "customer-summary", "interactions"],
