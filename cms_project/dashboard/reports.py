@@ -263,8 +263,16 @@ def account_clients(filters: Filters) -> QuerySet[Client]:
                 Subquery(overdue, output_field=_MONEY), Value(ZERO), output_field=_MONEY
             )
         )
+        # Only what a row shows: a whole client costs ~0.15 ms each to load (its phone
+        # numbers are parsed), a third of the page's Python time.
+        .only(*ACCOUNT_CLIENT_FIELDS)
         .order_by("account_number")
     )
+
+
+ACCOUNT_CLIENT_FIELDS = (
+    "account_number", "name", "company_name", "status", "segment", "email", "last_payment_date",
+)  # fmt: skip
 
 
 def _money(value) -> Decimal:
