@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from clients.exporting import csv_response, dated
-from cms_project.pagination import KnownCountPaginator
+from cms_project.pagination import EstimatedCountPaginator, KnownCountPaginator
 from staff.permissions import workspace_required
 
 from . import reports
@@ -48,13 +48,14 @@ def report_page(request, name: str):
     form, filters = _filters(request, kind)
     context = {"kind": kind, "form": form, "filters": filters, "query": request.GET.urlencode()}
     if kind.build is None:  # the full account report pages through every client
+        # Unfiltered on a big table: the planner's estimate, as the invoice list shows.
+        counted = EstimatedCountPaginator(reports.account_matches(filters), ACCOUNTS_PAGE_SIZE)
         page = KnownCountPaginator(
-            reports.account_clients(filters),
-            ACCOUNTS_PAGE_SIZE,
-            count=reports.account_matches(filters).count(),
+            reports.account_clients(filters), ACCOUNTS_PAGE_SIZE, count=counted.count
         ).get_page(request.GET.get("page"))
         context.update(
             page=page,
+            count_is_estimated=counted.count_is_estimated,
             headers=reports.ACCOUNT_HEADERS,
             rows=reports.account_rows_for(list(page)),
             money_columns=reports.ACCOUNT_MONEY,

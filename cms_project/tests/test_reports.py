@@ -225,3 +225,24 @@ def test_top_customers_link_to_their_client_pages(login, staff_user, ledger):
     html = page.content.decode()
     carol = reverse("clients:client_detail", args=[ledger["carol"].pk])
     assert f'<a href="{carol}">Carol Diaz</a>' in html
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_unfiltered_account_report_shows_an_estimate_past_a_huge_count(
+    login, staff_user, monkeypatch
+):
+    from django.db import connection
+
+    from cms_project import pagination
+
+    for _ in range(3):
+        SubscriberFactory()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE clients_client")
+    monkeypatch.setattr(pagination, "ESTIMATE_ABOVE", 2)  # "huge" = more than 2 rows here
+    client = login(staff_user)
+    page = client.get(reverse("reports:report", args=["accounts"]))
+    assert "About 3 clients." in page.content.decode()
+    filtered = client.get(reverse("reports:report", args=["accounts"]), {"status": "active"})
+    assert "About" not in filtered.content.decode()  # a filtered list is counted exactly
