@@ -37,6 +37,12 @@ def round_money(value: Decimal) -> Decimal:
     return _require_decimal(value, "value").quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def money_from_db(value) -> Decimal:
+    """An amount the database computed (a SUM, a difference) as Decimal cents; None (a sum of
+    nothing) is zero. SQLite hands back arithmetic on decimals as floats: back through str()."""
+    return round_money(Decimal(str(value if value is not None else 0)))
+
+
 def line_net(*, quantity: Decimal | int, unit_price: Decimal) -> Decimal:
     """The net amount of one line, rounded on its own (quantity x unit price)."""
     quantity = _require_decimal(quantity, "quantity")

@@ -26,7 +26,7 @@ from django.db.models import DecimalField, F, Func, IntegerField, Max, Min, Q, Q
 from django.db.models.functions import Coalesce
 
 from clients.models import Client
-from cms_project.money import ZERO, round_money
+from cms_project.money import ZERO, money_from_db
 from cms_project.pagination import KnownCountPaginator
 
 from .models import Invoice, Reminder
@@ -137,7 +137,7 @@ def with_clients(rows) -> list[Client]:
     for row in rows:
         client = clients[row["client_id"]]
         for name in FIGURES:
-            setattr(client, name, _money(row[name]))
+            setattr(client, name, money_from_db(row[name]))
         client.oldest_due = row["oldest_due"]
         client.last_reminder_at = last.get(client.pk)
         out.append(client)
@@ -155,11 +155,6 @@ class AgingTotals:
     overdue: Decimal
 
 
-def _money(value) -> Decimal:
-    # SQLite hands back sums of decimals as floats: back to cents through str().
-    return round_money(Decimal(str(value if value is not None else 0)))
-
-
 def totals(rows: QuerySet) -> AgingTotals:
     """The totals row of a late payers list: one query over the grouped rows."""
     # Outer names differ from the annotations they sum: an aggregate named like the
@@ -175,17 +170,17 @@ def totals(rows: QuerySet) -> AgingTotals:
     )
     return AgingTotals(
         clients=row["t_clients"] or 0,
-        current=_money(row["t_current"]),
-        b_1_30=_money(row["t_1_30"]),
-        b_31_60=_money(row["t_31_60"]),
-        b_61_90=_money(row["t_61_90"]),
-        b_90_plus=_money(row["t_90_plus"]),
-        overdue=_money(row["t_overdue"]),
+        current=money_from_db(row["t_current"]),
+        b_1_30=money_from_db(row["t_1_30"]),
+        b_31_60=money_from_db(row["t_31_60"]),
+        b_61_90=money_from_db(row["t_61_90"]),
+        b_90_plus=money_from_db(row["t_90_plus"]),
+        overdue=money_from_db(row["t_overdue"]),
     )
 
 
 def money(value) -> Decimal:
-    return _money(value)
+    return money_from_db(value)
 
 
 class _OverAll(Func):
@@ -211,12 +206,12 @@ def _totals_of(row: dict | None) -> AgingTotals:
     row = row or {}
     return AgingTotals(
         clients=row.get("t_clients", 0),
-        current=_money(row.get("t_b_current")),
-        b_1_30=_money(row.get("t_b_1_30")),
-        b_31_60=_money(row.get("t_b_31_60")),
-        b_61_90=_money(row.get("t_b_61_90")),
-        b_90_plus=_money(row.get("t_b_90_plus")),
-        overdue=_money(row.get("t_overdue")),
+        current=money_from_db(row.get("t_b_current")),
+        b_1_30=money_from_db(row.get("t_b_1_30")),
+        b_31_60=money_from_db(row.get("t_b_31_60")),
+        b_61_90=money_from_db(row.get("t_b_61_90")),
+        b_90_plus=money_from_db(row.get("t_b_90_plus")),
+        overdue=money_from_db(row.get("t_overdue")),
     )
 
 

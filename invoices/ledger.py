@@ -17,7 +17,7 @@ from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subque
 from django.db.models.functions import Coalesce
 
 from clients.models import Client
-from cms_project.money import ZERO, round_money
+from cms_project.money import ZERO, money_from_db
 
 from .models import CreditNote, Invoice, Payment, Refund
 
@@ -71,11 +71,6 @@ class LedgerFigures:
     lifetime_value: Decimal
 
 
-def _money(value) -> Decimal:
-    # SQLite hands back arithmetic on decimals as floats: back to cents through str().
-    return round_money(Decimal(str(value if value is not None else 0)))
-
-
 FIGURE_NAMES = (
     "ledger_invoiced",
     "ledger_credited",
@@ -89,13 +84,13 @@ FIGURE_NAMES = (
 
 def _figures(get) -> LedgerFigures:
     return LedgerFigures(
-        invoiced=_money(get("ledger_invoiced")),
-        credited=_money(get("ledger_credited")),
-        paid=_money(get("ledger_paid")),
-        refunded=_money(get("ledger_refunded")),
-        credit=_money(get("ledger_credit")),
-        balance=_money(get("ledger_balance")),
-        lifetime_value=_money(get("lifetime_value")),
+        invoiced=money_from_db(get("ledger_invoiced")),
+        credited=money_from_db(get("ledger_credited")),
+        paid=money_from_db(get("ledger_paid")),
+        refunded=money_from_db(get("ledger_refunded")),
+        credit=money_from_db(get("ledger_credit")),
+        balance=money_from_db(get("ledger_balance")),
+        lifetime_value=money_from_db(get("lifetime_value")),
     )
 
 
@@ -127,7 +122,7 @@ def lifetime_value(client: Client) -> Decimal:
 def open_balance(client: Client) -> Decimal:
     """What the client's open invoices still ask for (before any unused credit)."""
     total = Invoice.objects.open().filter(client=client).aggregate(s=Sum("balance"))["s"]
-    return _money(total)
+    return money_from_db(total)
 
 
 def with_overdue_balance(clients: QuerySet, today: date) -> QuerySet:

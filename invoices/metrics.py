@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncMonth
 
-from cms_project.money import ZERO, period_bounds, round_money
+from cms_project.money import ZERO, money_from_db, period_bounds, round_money
 from services.models import Service
 
 from .models import ClientTotal, DailyTotal, Invoice
@@ -28,11 +28,6 @@ from .models import ClientTotal, DailyTotal, Invoice
 Measure = DailyTotal.Measure
 MONEY_MEASURES = (Measure.INVOICED, Measure.CREDITED, Measure.PAID, Measure.REFUNDED)
 OTHER_CHARGES = "Other charges"
-
-
-def _money(value) -> Decimal:
-    # SQLite may hand back decimal arithmetic as floats: back to cents through str().
-    return round_money(Decimal(str(value))) if value is not None else ZERO
 
 
 def _month_key(value) -> tuple[int, int]:
@@ -74,7 +69,7 @@ def money_by_month(months: list[tuple[int, int]]) -> list[MoneyMonth]:
         .annotate(s=Sum("amount"))
         .values_list("m", "measure", "s")
     ):
-        sums[(_month_key(month), measure)] = _money(amount)
+        sums[(_month_key(month), measure)] = money_from_db(amount)
 
     def of(ym, measure):
         return sums.get((ym, measure), ZERO)
@@ -106,7 +101,7 @@ class PeriodMoney:
 def money_between(first: date, last: date) -> PeriodMoney:
     """Invoiced, credited and collected between two days (inclusive). One query."""
     rows = {
-        measure: (_money(amount), count or 0)
+        measure: (money_from_db(amount), count or 0)
         for measure, amount, count in _daily(first, last, *MONEY_MEASURES)
         .values("measure")
         .annotate(s=Sum("amount"), n=Sum("documents"))
@@ -142,9 +137,9 @@ def receivables(*, today: date) -> Receivables:
         overdue_count=Count("pk", filter=overdue),
     )
     return Receivables(
-        outstanding=_money(row["outstanding"]),
+        outstanding=money_from_db(row["outstanding"]),
         outstanding_count=row["outstanding_count"],
-        overdue=_money(row["overdue"]),
+        overdue=money_from_db(row["overdue"]),
         overdue_count=row["overdue_count"],
     )
 
@@ -163,7 +158,7 @@ def revenue_by_service(first: date, last: date) -> list[dict]:
         .values_list("service_key", "s")
     )
     names = _service_names([key for key, _ in rows])
-    result = [{"service": names[key], "revenue": _money(s)} for key, s in rows]
+    result = [{"service": names[key], "revenue": money_from_db(s)} for key, s in rows]
     return sorted(result, key=lambda r: (-r["revenue"], r["service"]))
 
 
@@ -182,7 +177,7 @@ def revenue_by_service_and_month(months: list[tuple[int, int]]) -> dict:
     table: dict[str, dict] = {}
     for key, month, total in rows:
         by_month = table.setdefault(names[key], {})
-        by_month[_month_key(month)] = by_month.get(_month_key(month), ZERO) + _money(total)
+        by_month[_month_key(month)] = by_month.get(_month_key(month), ZERO) + money_from_db(total)
     result = []
     for name, by_month in table.items():
         values = [by_month.get(key, ZERO) for key in months]
@@ -201,7 +196,9 @@ def top_clients_by_lifetime_value(*, limit: int = 10) -> list[dict]:
         .order_by("-lifetime_value", "client")
         .only("lifetime_value", "client")[:limit]
     )
-    return [{"client": row.client, "lifetime_value": _money(row.lifetime_value)} for row in rows]
+    return [
+        {"client": row.client, "lifetime_value": money_from_db(row.lifetime_value)} for row in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -217,12 +214,12 @@ def sales_metrics(first: date | None = None, last: date | None = None) -> SalesM
     row = _daily(first, last, Measure.PAID).aggregate(
         n=Sum("documents"), s=Sum("amount"), m=Max("largest")
     )
-    count, total = row["n"] or 0, _money(row["s"])
+    count, total = row["n"] or 0, money_from_db(row["s"])
     return SalesMetrics(
         count=count,
         total=total,
         average=round_money(total / count) if count else ZERO,
-        largest=_money(row["m"]),
+        largest=money_from_db(row["m"]),
     )
 
 
@@ -232,4 +229,4 @@ def lifetime_value_totals() -> dict:
         paid=Sum("amount", filter=Q(measure=Measure.PAID)),
         refunded=Sum("amount", filter=Q(measure=Measure.REFUNDED)),
     )
-    return {"total": _money(row["paid"]) - _money(row["refunded"])}
+    return {"total": money_from_db(row["paid"]) - money_from_db(row["refunded"])}

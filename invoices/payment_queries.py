@@ -9,9 +9,9 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from clients.models import Client
-from cms_project.money import CENT, ZERO
+from cms_project.money import CENT, ZERO, money_from_db
 
-from .ledger import LedgerFigures, _money, figures_of
+from .ledger import LedgerFigures, figures_of
 from .models import Allocation, Invoice, Payment
 
 PAYMENT_SORTS = {
@@ -84,10 +84,10 @@ def payment_totals(payments: QuerySet[Payment]) -> PaymentTotals:
     )
     return PaymentTotals(
         count=row["count"],
-        amount=_money(row["amount"]),
-        allocated=_money(row["allocated"]),
-        refunded=_money(row["refunded"]),
-        unallocated=_money(row["unallocated"]),
+        amount=money_from_db(row["amount"]),
+        allocated=money_from_db(row["allocated"]),
+        refunded=money_from_db(row["refunded"]),
+        unallocated=money_from_db(row["unallocated"]),
     )
 
 

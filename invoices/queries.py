@@ -7,8 +7,8 @@ from django.db.models import Count, Q, QuerySet, Sum, Window
 from django.utils import timezone
 
 from clients.models import Client
+from cms_project.money import money_from_db
 
-from .ledger import _money
 from .models import CreditNote, Invoice
 
 SORTS = {
@@ -99,8 +99,8 @@ def client_invoice_summary(*, client: Client, limit: int = 10) -> ClientInvoiceS
     return ClientInvoiceSummary(
         invoices=invoices[:limit],
         more=len(invoices) > limit,
-        open_balance=_money(figures and figures.open_balance),
-        overdue_balance=_money(figures and figures.overdue_balance),
+        open_balance=money_from_db(figures and figures.open_balance),
+        overdue_balance=money_from_db(figures and figures.overdue_balance),
         overdue_invoices=figures.overdue_invoices if figures else 0,
         credit_notes=list(
             # What the list shows: not the invoice's 38 columns, which cost more to compile

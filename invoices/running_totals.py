@@ -21,13 +21,12 @@ two transactions that touch the same rows wait for each other instead of deadloc
 
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal
 
 from django.apps import apps as installed_apps
 from django.db import connection, transaction
 from django.db.models import Count, Max, QuerySet, Sum
 
-from cms_project.money import ZERO, round_money
+from cms_project.money import ZERO, money_from_db
 
 from .models import ClientTotal, DailyTotal
 
@@ -38,16 +37,11 @@ Totals = dict[tuple[date, str, int], list]
 ClientSums = dict[int, list]
 
 
-def _money(value) -> Decimal:
-    # SQLite may hand back decimal sums as floats: back to cents through str().
-    return round_money(Decimal(str(value))) if value is not None else ZERO
-
-
 def _add(totals: Totals, key: tuple, amount, documents: int, largest) -> None:
     row = totals.setdefault(key, [ZERO, 0, ZERO])
-    row[0] += _money(amount)
+    row[0] += money_from_db(amount)
     row[1] += documents
-    row[2] = max(row[2], _money(largest))
+    row[2] = max(row[2], money_from_db(largest))
 
 
 # --- What documents add --------------------------------------------------------------------
@@ -84,14 +78,14 @@ def _client_sums(payments, refunds) -> ClientSums:
     for client, amount in (
         payments.order_by().values("client").annotate(s=Sum("amount")).values_list("client", "s")
     ):
-        sums[client][0] += _money(amount)
+        sums[client][0] += money_from_db(amount)
     for client, amount in (
         refunds.order_by()
         .values("payment__client")
         .annotate(s=Sum("amount"))
         .values_list("payment__client", "s")
     ):
-        sums[client][1] += _money(amount)
+        sums[client][1] += money_from_db(amount)
     return sums
 
 
@@ -168,13 +162,13 @@ def add_credit_note(note) -> None:
 
 
 def add_payment(payment) -> None:
-    amount = _money(payment.amount)
+    amount = money_from_db(payment.amount)
     _write_daily({(payment.received_on, Measure.PAID, 0): [amount, 1, amount]})
     _write_clients({payment.client_id: [amount, ZERO]})
 
 
 def add_refund(refund, *, client_id: int) -> None:
-    amount = _money(refund.amount)
+    amount = money_from_db(refund.amount)
     _write_daily({(refund.refunded_on, Measure.REFUNDED, 0): [amount, 1, amount]})
     _write_clients({client_id: [ZERO, amount]})
 
@@ -231,14 +225,15 @@ def rebuild(registry=installed_apps) -> None:
 def stored() -> tuple[Totals, ClientSums]:
     totals: Totals = {
         (row.day, row.measure, row.service_key): [
-            _money(row.amount),
+            money_from_db(row.amount),
             row.documents,
-            _money(row.largest),
+            money_from_db(row.largest),
         ]
         for row in DailyTotal.objects.all()
     }
     sums: ClientSums = {
-        row.client_id: [_money(row.paid), _money(row.refunded)] for row in ClientTotal.objects.all()
+        row.client_id: [money_from_db(row.paid), money_from_db(row.refunded)]
+        for row in ClientTotal.objects.all()
     }
     return totals, sums
 

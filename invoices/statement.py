@@ -24,9 +24,9 @@ from django.utils import timezone
 from clients.exporting import escape_cell
 from clients.models import Client
 from cms_project.company.models import get_company
-from cms_project.money import ZERO, format_money
+from cms_project.money import ZERO, format_money, money_from_db
 
-from .ledger import _money, _sum_per_client
+from .ledger import _sum_per_client
 from .models import CreditNote, Invoice, Payment, Refund
 
 BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "days_90_plus")
@@ -103,7 +103,7 @@ class Aging:
     def from_annotations(cls, row) -> "Aging":
         """From a client annotated by aging_buckets() (a model instance or a values() dict)."""
         get = row.get if isinstance(row, dict) else lambda key: getattr(row, key)
-        return cls(**{name: _money(get(f"aging_{name}")) for name in BUCKETS})
+        return cls(**{name: money_from_db(get(f"aging_{name}")) for name in BUCKETS})
 
 
 def client_aging(client: Client, *, today: date | None = None) -> Aging:
@@ -206,7 +206,7 @@ def build_statement(
     balance = ZERO
     charges = credits = ZERO
     for when, kind, pk, number, text, charge, credit in _raw_entries(client):
-        charge, credit = _money(charge), _money(credit)
+        charge, credit = money_from_db(charge), money_from_db(credit)
         if start and when < start:
             opening += charge - credit
             balance = opening

@@ -6,7 +6,6 @@ always match. The figures come from the apps' metrics modules, the same ones the
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from itertools import islice
 
 from django.core.cache import cache
@@ -25,7 +24,7 @@ from django.utils import timezone
 
 from clients import metrics as client_metrics
 from clients.models import Client, Equipment, ServiceLocation
-from cms_project.money import ZERO, period_bounds, previous_period, round_money
+from cms_project.money import ZERO, money_from_db, period_bounds, previous_period, round_money
 from invoices import metrics as money_metrics
 from invoices.ledger import with_ledger_figures
 from invoices.models import Invoice
@@ -275,10 +274,6 @@ ACCOUNT_CLIENT_FIELDS = (
 )  # fmt: skip
 
 
-def _money(value) -> Decimal:
-    return round_money(Decimal(str(value if value is not None else 0)))
-
-
 @dataclass
 class _Location:
     label: str
@@ -349,11 +344,11 @@ def _account_row(client: Client, locations: list[_Location]) -> list:
         "; ".join(f"{loc.label}: {loc.address}" for loc in locations),
         "; ".join(service for loc in locations for service in loc.services),
         "; ".join(device for loc in locations for device in loc.equipment),
-        _money(client.ledger_invoiced),
-        _money(client.ledger_paid),
-        _money(client.ledger_balance),
-        _money(client.overdue),
-        _money(client.lifetime_value),
+        money_from_db(client.ledger_invoiced),
+        money_from_db(client.ledger_paid),
+        money_from_db(client.ledger_balance),
+        money_from_db(client.overdue),
+        money_from_db(client.lifetime_value),
         client.last_payment_date,
     ]
 

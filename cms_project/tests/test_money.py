@@ -16,6 +16,7 @@ from cms_project.money import (
     format_money,
     format_rate,
     line_net,
+    money_from_db,
     next_period,
     overlap_with_period,
     period_bounds,
@@ -237,3 +238,10 @@ def test_a_period_is_a_whole_calendar_month(year_month):
     assert 28 <= days_in_period(year, month) <= 31
     assert period_bounds(*next_period(year, month))[0] == last + timedelta(days=1)
     assert previous_period(*next_period(year, month)) == (year, month)
+
+
+def test_an_amount_from_the_database_comes_back_as_cents():
+    assert money_from_db(None) == Decimal("0.00")  # a SUM over no rows
+    assert money_from_db(0.1 + 0.2) == Decimal("0.30")  # SQLite's float arithmetic
+    assert money_from_db(Decimal("2.675")) == Decimal("2.68")  # half up
+    assert money_from_db(Decimal("-12.5")) == Decimal("-12.50")
