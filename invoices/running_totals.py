@@ -28,7 +28,7 @@ from django.db.models import Count, Max, QuerySet, Sum
 
 from cms_project.money import ZERO, money_from_db
 
-from .models import ClientTotal, DailyTotal
+from .models import ClientTotal, DailyTotal, Invoice
 
 Measure = DailyTotal.Measure
 # (day, measure, service_key) -> [amount, documents, largest]
@@ -154,7 +154,7 @@ def add_issued_invoices(invoices: QuerySet, lines: QuerySet) -> None:
 
 
 def add_issued_invoice(invoice) -> None:
-    add_issued_invoices(invoice._meta.model.objects.filter(pk=invoice.pk), invoice.lines.all())
+    add_issued_invoices(Invoice.objects.filter(pk=invoice.pk), invoice.lines.all())
 
 
 def add_credit_note(note) -> None:
