@@ -29,7 +29,7 @@ from cms_project.company.models import get_company
 from cms_project.money import CENT, ZERO
 from staff.audit import record
 
-from . import running_totals
+from . import aging_rows, running_totals
 from .models import Allocation, CreditNote, Invoice, Payment, PaymentMethod, Refund
 from .numbering import next_number
 
@@ -240,6 +240,7 @@ def record_payment(
     )
     for invoice, share in plan:
         _allocate(invoice, share)
+    aging_rows.refresh([locked.pk])
     if locked.last_payment_date is None or received_on > locked.last_payment_date:
         Client.objects.filter(pk=locked.pk).update(last_payment_date=received_on)
     record(
@@ -316,6 +317,7 @@ def apply_client_credit(*, client: Client, by=None) -> Decimal:
     for invoice in {r.invoice.pk: r.invoice for r in rows}.values():
         invoice.status = status_after_change(invoice)
         invoice.save(update_fields=["amount_paid", "status"])
+    aging_rows.refresh([locked.pk])
     record(
         actor=by,
         action="payment.credit_applied",
@@ -402,6 +404,7 @@ def reverse_payment(
         invoice.status = status_after_change(invoice)
         invoice.save(update_fields=["amount_paid", "status"])
     Allocation.objects.bulk_create(rows)
+    aging_rows.refresh([locked.client_id])
     locked.amount_allocated = ZERO
     locked.amount_refunded = locked.amount
     locked.save(update_fields=["amount_allocated", "amount_refunded"])

@@ -16,6 +16,7 @@ from clients.models import Client
 from cms_project.redirects import safe_next_url
 from staff.permissions import workspace_required
 
+from . import aging_rows
 from .aging import BUCKETS, late_payers, late_payers_page, with_clients
 from .collections_forms import LatePayersFilterForm, PauseForm
 from .models import Invoice
@@ -34,7 +35,13 @@ def _late_payers(request):
     form = LatePayersFilterForm(request.GET or None)
     filters = form.filters()
     today = timezone.localdate()
-    return form, late_payers(today=today, **filters), filters["sort"], today
+    # The kept aging rows when they are today's; else age the invoices (exact, slower) and
+    # have the queue age the rows for today.
+    from_rows = aging_rows.are_current(today)
+    if not from_rows:
+        aging_rows.schedule_rebuild()
+    rows = late_payers(today=today, from_rows=from_rows, **filters)
+    return form, rows, filters["sort"], today
 
 
 @workspace_required

@@ -26,7 +26,7 @@ from cms_project.company.models import get_company
 from cms_project.money import ZERO
 from staff.audit import diff, record, snapshot
 
-from . import running_totals
+from . import aging_rows, running_totals
 from .issuing import InvoiceError, apply_totals, copy_company, new_pdf_path
 from .models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from .numbering import next_number
@@ -176,6 +176,7 @@ def _credit(
     elif balance - note.amount_applied <= ZERO:
         locked.status = Invoice.Status.PAID
     locked.save(update_fields=["amount_credited", "credited_total", "status"])
+    aging_rows.refresh([locked.client_id])
     record(
         actor=created_by,
         action=action,

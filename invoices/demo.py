@@ -10,7 +10,7 @@ from django.utils import timezone
 from clients.models import Client
 from cms_project.money import period_bounds, previous_period, round_money
 
-from . import running_totals
+from . import aging_rows, running_totals
 from .billing import clients_to_bill, run_billing
 from .models import Invoice, PaymentMethod
 
@@ -133,8 +133,9 @@ def seed_demo_payments(*, today=None) -> tuple[int, int]:
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
             made = _bulk_payments(cursor, today)
-            # Written around record_payment, so its running totals are recomputed here.
+            # Written around record_payment, so what it keeps is recomputed here.
             running_totals.rebuild()
+            aging_rows.rebuild(today)
             return made
     return _payments_one_by_one(today)
 

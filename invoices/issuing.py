@@ -21,7 +21,7 @@ from cms_project.company.models import CompanySettings, get_company
 from cms_project.money import TaxGroup, tax_summary, totals_of_groups
 from staff.audit import diff, record, snapshot
 
-from . import running_totals
+from . import aging_rows, running_totals
 from .models import Invoice, InvoiceLine
 from .numbering import next_number
 
@@ -174,6 +174,7 @@ def issue_invoice(
     )
     locked.save()
     running_totals.add_issued_invoice(locked)
+    aging_rows.refresh([locked.client_id])
     record(
         actor=issued_by,
         action="invoice.issue",

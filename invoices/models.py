@@ -942,3 +942,53 @@ class ClientTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id}: {self.lifetime_value}"
+
+
+# --- Late payers' aging, one row per client (aging_rows.py) -----------------------------------
+class AgingSnapshot(models.Model):
+    """The day the `ClientAging` rows are aged for: one row, written by each rebuild. The rows
+    are used only when this is today (company time); otherwise the report ages the invoices."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    as_of = models.DateField()
+    rebuilt_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Aging as of {self.as_of}"
+
+
+class ClientAging(models.Model):
+    """A client with an overdue balance, their open balance per age bucket as of
+    `AgingSnapshot.as_of`: the late payers report reads 50 of these in index order instead of
+    grouping every invoice that still owes. Rebuilt each day by the collections run; refreshed
+    for a client by every transaction that changes one of their invoices' balance."""
+
+    client = models.OneToOneField(
+        "clients.Client", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    b_current = models.DecimalField(max_digits=14, decimal_places=2)
+    b_1_30 = models.DecimalField(max_digits=14, decimal_places=2)
+    b_31_60 = models.DecimalField(max_digits=14, decimal_places=2)
+    b_61_90 = models.DecimalField(max_digits=14, decimal_places=2)
+    b_90_plus = models.DecimalField(max_digits=14, decimal_places=2)
+    overdue = models.DecimalField(max_digits=14, decimal_places=2)
+    oldest_due = models.DateField()
+
+    class Meta:
+        # One per sort of the report (aging.SORTS) that is not on a client column.
+        indexes = [
+            models.Index(F("overdue").desc(), F("client").asc(), name="client_aging_overdue_idx"),
+            models.Index(
+                F("b_90_plus").desc(),
+                F("overdue").desc(),
+                F("client").asc(),
+                name="client_aging_90_idx",
+            ),
+            models.Index(fields=["oldest_due", "client"], name="client_aging_oldest_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(overdue__gt=0), name="client_aging_overdue_gt_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.overdue} overdue"

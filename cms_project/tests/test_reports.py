@@ -3,6 +3,7 @@ page, constant query counts, filters that answer bad input, and clients kept out
 
 import csv
 import io
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -140,9 +141,27 @@ def test_the_full_account_report_and_its_csv(login, staff_user, ledger, catalog)
     assert row[5] == "Home: 12 Oak Street, Springfield"
     assert row[6] == "TV Basic (Home)"
     assert row[8:13] == [D("80.00"), D("0.00"), D("80.00"), D("80.00"), D("0.00")]
+    html = page.content.decode()
+    cells = re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", html.split("<tbody>")[1].split("</tr>")[0])
+    assert cells[:3] == [alice.account_number, "Alice Martin", "Active"]
+    assert cells[5:13] == [
+        "Home: 12 Oak Street, Springfield", "TV Basic (Home)", "",
+        "$80.00", "$0.00", "$80.00", "$80.00", "$0.00",
+    ]  # fmt: skip
     rows = _csv(client.get(reverse("reports:report_csv", args=["accounts"]), {"q": "alice"}))
     assert rows[0] == reports.ACCOUNT_HEADERS
     assert rows[1] == [str(v) if v is not None else "" for v in row]
+
+
+def test_the_account_report_escapes_what_clients_typed(login, staff_user, ledger):
+    alice = ledger["alice"]
+    alice.company_name = "<script>alert(1)</script> & Co"
+    alice.save()
+    html = login(staff_user).get(reverse("reports:report", args=["accounts"])).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
+    assert "<script>alert(1)" not in html
+    empty = login(staff_user).get(reverse("reports:report", args=["accounts"]), {"q": "nobody"})
+    assert "No client matches." in empty.content.decode()
 
 
 def test_the_account_rows_say_every_location_service_and_device_in_order(catalog):

@@ -18,9 +18,10 @@ from clients.models import Client
 from cms_project.company.models import get_company
 from staff.models import AuditEntry
 
+from .. import aging_rows
 from ..aging import late_payers, late_payers_page, totals, with_clients
 from ..allocation import record_payment
-from ..models import Invoice, PaymentMethod, Reminder
+from ..models import ClientAging, Invoice, PaymentMethod, Reminder
 from .factories import SubscriberFactory, draft_invoice, issued_invoice, line
 
 pytestmark = pytest.mark.django_db
@@ -399,3 +400,149 @@ def test_a_page_and_its_totals_come_from_one_query_and_match_the_totals_row(
     with django_assert_num_queries(4):
         page, summary = late_payers_page(by_name, "2", per_page=1)
     assert (summary, [c.name for c in page]) == (expected, ["Bert Bloggs"])
+
+
+# --- The kept aging rows (aging_rows.py) ---------------------------------------------------
+SORT_KEYS = ["-overdue", "overdue", "oldest_due", "-oldest_due", "name", "-name",
+             "last_payment", "-last_payment", "b_90_plus", "-b_90_plus"]  # fmt: skip
+
+
+def rows_of(**kw) -> list[dict]:
+    return list(late_payers(today=TODAY, from_rows=True, **kw))
+
+
+def test_rows_rebuilt_for_today_say_what_ageing_the_invoices_says(ledger):
+    assert aging_rows.snapshot_day() is None
+    assert aging_rows.rebuild(TODAY) == 2
+    assert aging_rows.are_current(TODAY)
+    assert aging_rows.differences(TODAY) == []
+    (b,) = rows_of(search="bloggs")
+    assert b == {
+        "client_id": ledger["b"].pk,
+        "b_current": D("0.00"), "b_1_30": D("5.00"), "b_31_60": D("7.00"),
+        "b_61_90": D("26.35"), "b_90_plus": D("202.20"), "overdue": D("240.55"),
+        "oldest_due": date(2026, 8, 1),
+    }  # fmt: skip
+    Client.objects.filter(pk=ledger["a"].pk).update(reminders_paused_until=date(2026, 12, 20))
+    for kw in [
+        *({"sort": key} for key in SORT_KEYS),
+        {"min_amount": D("70.01")},
+        {"bucket": "current"},
+        {"bucket": "90_plus"},
+        {"segment": "business"},
+        {"search": "able"},
+        {"paused": "yes"},
+        {"paused": "no"},
+    ]:
+        assert rows_of(**kw) == list(late_payers(today=TODAY, **kw)), kw
+    assert totals(late_payers(today=TODAY, from_rows=True)) == totals(late_payers(today=TODAY))
+
+
+def test_every_writer_of_a_balance_refreshes_its_clients_row(ledger, staff_user):
+    from ..allocation import apply_client_credit, reverse_payment
+    from ..credit_notes import create_credit_note, void_invoice
+    from ..issuing import issue_invoice
+
+    aging_rows.rebuild(TODAY)
+    a, b, c, d = ledger["a"], ledger["b"], ledger["c"], ledger["d"]
+
+    def overdue(client):
+        return {r["client_id"]: r["overdue"] for r in rows_of()}.get(client.pk)
+
+    payment = record_payment(
+        client=b, amount=D("200.00"), method=PaymentMethod.CASH, received_on=TODAY
+    )
+    assert overdue(b) == D("40.55")  # oldest due first: the 200.00 of Aug 1
+    assert aging_rows.differences(TODAY) == []
+    reverse_payment(payment=payment, reason="Bounced check", by=staff_user)
+    assert overdue(b) == D("240.55")
+    assert aging_rows.differences(TODAY) == []
+    note = create_credit_note(
+        invoice=b.invoices.get(total=D("25.25")), reason="Outage", created_by=staff_user
+    )
+    assert note.amount_applied == D("25.25") and overdue(b) == D("215.30")
+    void_invoice(invoice=b.invoices.get(total=D("200.00")), reason="Error", created_by=staff_user)
+    assert overdue(b) == D("15.30")
+    assert aging_rows.differences(TODAY) == []
+    # Paid in full, a leaves the list; an invoice issued to b counts as current at once.
+    record_payment(client=a, amount=D("170.00"), method=PaymentMethod.CASH, received_on=TODAY)
+    assert overdue(a) is None
+    issue_invoice(invoice=draft_invoice(client=b, lines=[line(unit_price="5.00")]))
+    assert rows_of(segment="business")[0]["b_current"] == D("5.00")
+    # A credit note on d's paid invoice is credit, applied at once to d's overdue 25.00.
+    paid = d.invoices.get()
+    owe(d, "25.00", date(2026, 11, 1))
+    aging_rows.refresh([d.pk])  # owe() moved the due date behind the ledger's back
+    assert overdue(d) == D("25.00")
+    create_credit_note(invoice=paid, reason="Goodwill", created_by=staff_user)
+    assert overdue(d) is None
+    assert apply_client_credit(client=d) == D("0.00")
+    # c, not overdue, gets no row; a payment by a client who is not late changes nothing.
+    record_payment(client=c, amount=D("1.00"), method=PaymentMethod.CASH, received_on=TODAY)
+    assert overdue(c) is None
+    assert aging_rows.differences(TODAY) == []
+
+
+def test_a_billing_run_refreshes_the_rows_of_its_clients(ledger):
+    from ..billing import run_billing
+    from .factories import ServiceFactory, SubscriberLocationFactory, SubscriptionFactory
+
+    aging_rows.rebuild(TODAY)
+    location = SubscriberLocationFactory(client=ledger["b"])
+    SubscriptionFactory(
+        service=ServiceFactory(price=D("60.00"), tax_rate=D("0")),
+        location=location,
+        start_date=date(2026, 1, 1),
+    )
+    run_billing(year=2026, month=11, notify=False)
+    (b,) = rows_of(segment="business")
+    assert (b["b_current"], b["overdue"]) == (D("60.00"), D("240.55"))
+    assert aging_rows.differences(TODAY) == []
+
+
+def test_rows_of_another_day_are_not_read_and_the_report_asks_for_todays(
+    login, staff_user, ledger, django_capture_on_commit_callbacks
+):
+    aging_rows.rebuild(date(2026, 12, 3))
+    ClientAging.objects.update(overdue=D("999.99"))  # yesterday's rows must not show
+    client = login(staff_user)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        html = client.get(reverse("invoices:late_payers")).content.decode()
+        client.get(reverse("invoices:late_payers"))  # asked once, not per request
+    assert len(callbacks) == 1
+    assert "999.99" not in html and 'data-total="overdue">$310.55' in html
+    assert aging_rows.snapshot_day() == TODAY  # the queue (eager here) rebuilt them
+    assert aging_rows.differences(TODAY) == []
+
+
+def test_the_page_reads_todays_rows_without_grouping_the_invoices(login, staff_user, ledger):
+    aging_rows.rebuild(TODAY)
+    client = login(staff_user)
+    client.get(reverse("invoices:late_payers"))
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(reverse("invoices:late_payers")).content.decode()
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "invoices_clientaging" in sql and "GROUP BY" not in sql.split("invoices_reminder")[0]
+    assert _page_rows(html)[0] == [
+        ledger["b"].account_number, "0.00", "5.00", "7.00", "26.35", "202.20", "240.55",
+    ]  # fmt: skip
+    assert 'data-total="overdue">$310.55' in html
+
+
+@pytest.mark.parametrize("from_rows", [False, True], ids=["aged", "kept rows"])
+def test_the_csv_equals_the_page_either_way(login, staff_user, ledger, from_rows):
+    if from_rows:
+        aging_rows.rebuild(TODAY)
+    client = login(staff_user)
+    for query in ("", "?sort=name&min_amount=1", "?sort=-b_90_plus&bucket=1_30"):
+        page = _page_rows(client.get(reverse("invoices:late_payers") + query).content.decode())
+        export = client.get(reverse("invoices:late_payers_export") + query)
+        rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+        assert [[r[0], *r[5:11]] for r in rows[1:]] == page and page
+
+
+def test_the_daily_collections_run_ages_the_rows_for_its_day(ledger):
+    from ..collections import run_collections
+
+    assert run_collections(today=TODAY)["late_payers"] == 2
+    assert aging_rows.snapshot_day() == TODAY and aging_rows.differences(TODAY) == []

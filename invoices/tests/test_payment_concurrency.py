@@ -87,3 +87,57 @@ def test_two_picked_payments_for_the_whole_balance_one_is_refused():
     assert "open invoices" in str(errors[0])  # paid by the first: no longer open
     invoice.refresh_from_db()
     assert invoice.amount_paid == D("50.00") and invoice.balance == D("0.00")
+
+
+def test_a_payment_committing_while_the_aging_rows_are_rebuilt_is_not_lost():
+    """The rebuild waits for the payment's transaction (advisory lock: the payment's refresh
+    shared, the rebuild exclusive), so it sees the payment; without the lock it would age the
+    balance from before the payment and the payment's own refresh, for yesterday, is gone."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from .. import aging_rows
+    from ..models import ClientAging
+
+    today = timezone.localdate()
+    client = SubscriberFactory()
+    invoice = issued_invoice(client=client, lines=[line(unit_price="100.00")])
+    Invoice.objects.filter(pk=invoice.pk).update(due_date=date(2020, 1, 1))
+    aging_rows.rebuild(date(2020, 6, 1))  # yesterday's rows, as before the collections run
+    paid, release = threading.Event(), threading.Event()
+    errors = []
+
+    def pay():
+        try:
+            with transaction.atomic():
+                record_payment(
+                    client=client, amount=D("60.00"), method=PaymentMethod.CASH, received_on=today
+                )
+                paid.set()
+                release.wait(timeout=10)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def rebuild():
+        try:
+            paid.wait(timeout=10)
+            aging_rows.rebuild(today)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pay), threading.Thread(target=rebuild)]
+    for thread in threads:
+        thread.start()
+    paid.wait(timeout=10)
+    threads[1].join(timeout=1)
+    assert threads[1].is_alive()  # waiting for the payment's transaction
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == [] and not any(thread.is_alive() for thread in threads)
+    assert ClientAging.objects.get(client=client).overdue == D("40.00")
+    assert aging_rows.differences(today) == []

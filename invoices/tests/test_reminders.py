@@ -202,7 +202,7 @@ def test_the_management_command_runs_the_daily_collections(capsys):
     with at(date(2026, 12, 20)):
         call_command("send_reminders")
         call_command("send_reminders")
-    assert "Reminders sent: 1" in capsys.readouterr().out
+    assert "reminders sent: 1" in capsys.readouterr().out
     assert Reminder.objects.count() == 1
 
 
