@@ -141,12 +141,19 @@ def late_payers(
     return rows.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 
+# What a row (page or CSV) shows of its client: loading whole clients costs ~0.15 ms each.
+ROW_CLIENT_FIELDS = (
+    "account_number", "name", "company_name", "segment", "email", "phone",
+    "last_payment_date", "reminders_paused_until",
+)  # fmt: skip
+
+
 def with_clients(rows) -> list[Client]:
     """The clients of some late payers rows (a page, a CSV chunk), in the rows' order, with
     the figures and `last_reminder_at` set on them: two queries whatever the number."""
     rows = list(rows)
     ids = [row["client_id"] for row in rows]
-    clients = Client.objects.in_bulk(ids)
+    clients = Client.objects.only(*ROW_CLIENT_FIELDS).in_bulk(ids)
     last = dict(
         Reminder.objects.filter(client_id__in=ids)
         .order_by()

@@ -546,3 +546,17 @@ def test_the_daily_collections_run_ages_the_rows_for_its_day(ledger):
 
     assert run_collections(today=TODAY)["late_payers"] == 2
     assert aging_rows.snapshot_day() == TODAY and aging_rows.differences(TODAY) == []
+
+
+def test_the_check_command_finds_aging_rows_that_went_wrong_and_a_rebuild_mends_them(ledger):
+    from django.core.management import CommandError, call_command
+
+    aging_rows.rebuild(TODAY)
+    call_command("rebuild_totals", "--check", stdout=io.StringIO())
+    ClientAging.objects.filter(client=ledger["b"]).update(b_1_30=D("5.01"))
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 kept totals differ"):
+        call_command("rebuild_totals", "--check", stdout=out)
+    assert f"late payers client {ledger['b'].pk}" in out.getvalue()
+    call_command("rebuild_totals", stdout=io.StringIO())
+    assert aging_rows.differences(TODAY) == []
