@@ -5,6 +5,7 @@ is accepted (and stored the same way) everywhere.
 """
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from django.conf import settings
@@ -71,13 +72,24 @@ def normalise_phone(raw: str) -> str:
 
 def phone_for_display(value) -> str:
     """National format for numbers of the company's own region, international otherwise."""
-    if not value:
+    if isinstance(value, phonenumbers.PhoneNumber) and value.national_number:
+        return _display(value)  # parsed already (a PhoneNumberField)
+    return _display_of(str(value or ""))
+
+
+@lru_cache(maxsize=8192)
+def _display_of(raw: str) -> str:
+    # A pure function of the stored text, and ~80 µs of parsing and formatting: lists of
+    # clients show the same numbers again and again.
+    if not raw:
         return ""
-    raw = str(value)
     try:
-        number = phonenumbers.parse(raw, settings.PHONENUMBER_DEFAULT_REGION)
+        return _display(phonenumbers.parse(raw, settings.PHONENUMBER_DEFAULT_REGION))
     except phonenumbers.NumberParseException:
         return raw
+
+
+def _display(number: phonenumbers.PhoneNumber) -> str:
     if phonenumbers.region_code_for_number(number) == settings.PHONENUMBER_DEFAULT_REGION:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -98,7 +98,7 @@ def _csv_rows(rows):
             c.account_number,
             c.display_name,
             c.email,
-            c.phone,
+            c.phone_text,
             c.get_segment_display(),
             c.b_current,
             c.b_1_30,

@@ -26,7 +26,7 @@ from clients import metrics as client_metrics
 from clients.models import Client, Equipment, ServiceLocation
 from cms_project.money import ZERO, money_from_db, period_bounds, previous_period, round_money
 from invoices import metrics as money_metrics
-from invoices.ledger import with_ledger_figures
+from invoices.ledger import balance_of, lifetime_value_of, with_ledger_sums
 from invoices.models import Invoice
 from services import metrics as subscription_metrics
 from services.models import Subscription
@@ -256,7 +256,7 @@ def account_clients(filters: Filters) -> QuerySet[Client]:
         .values("s")
     )
     return (
-        with_ledger_figures(account_matches(filters))
+        with_ledger_sums(account_matches(filters))
         .annotate(
             overdue=Coalesce(
                 Subquery(overdue, output_field=_MONEY), Value(ZERO), output_field=_MONEY
@@ -346,9 +346,9 @@ def _account_row(client: Client, locations: list[_Location]) -> list:
         "; ".join(device for loc in locations for device in loc.equipment),
         money_from_db(client.ledger_invoiced),
         money_from_db(client.ledger_paid),
-        money_from_db(client.ledger_balance),
+        balance_of(client),
         money_from_db(client.overdue),
-        money_from_db(client.lifetime_value),
+        lifetime_value_of(client),
         client.last_payment_date,
     ]
 

@@ -148,12 +148,13 @@ def test_page_shows_the_figures_and_totals_and_the_csv_equals_the_page(login, st
         [ledger["a"].account_number, "100.00", "50.00", "20.00", "0.00", "0.00", "70.00"],
     ]
     assert 'data-total="overdue">$310.55' in html
-    assert "ann" not in html.lower() or "(312) 555-0111" in html or "+13125550111" in html
+    assert '<span class="text-nowrap"> · (312) 555-0111</span>' in html  # Ann, national format
     export = client.get(reverse("invoices:late_payers_export"))
     assert export["Content-Type"] == "text/csv"
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
     assert rows[0][0] == "account"
     assert [[r[0], *r[5:11]] for r in rows[1:]] == page
+    assert [r[3] for r in rows[1:]] == ["", "+13125550111"]  # the phone as stored (E.164)
     # Filters and sort apply to both alike.
     query = "?sort=name&min_amount=1"
     page = _page_rows(client.get(reverse("invoices:late_payers") + query).content.decode())
