@@ -561,3 +561,29 @@ def test_the_check_command_finds_aging_rows_that_went_wrong_and_a_rebuild_mends_
     assert f"late payers client {ledger['b'].pk}" in out.getvalue()
     call_command("rebuild_totals", stdout=io.StringIO())
     assert aging_rows.differences(TODAY) == []
+
+
+def test_from_todays_rows_the_page_keeps_a_constant_number_of_queries(
+    login, staff_user, ledger, django_assert_max_num_queries
+):
+    aging_rows.rebuild(TODAY)
+    client = login(staff_user)
+    url = reverse("invoices:late_payers")
+    client.get(url)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    small = count()
+    for n in range(12):
+        c = SubscriberFactory(name=f"Late {n}", phone=f"+1312555{n:04d}")
+        invoice = owe(c, "10.00", date(2026, 10, 1))
+        Reminder.objects.create(invoice=invoice, client=c, step=7)
+    aging_rows.rebuild(TODAY)  # owe() moves due dates behind the ledger's back
+    assert count() == small
+    html = client.get(url).content.decode()
+    assert html.count("<tr data-client=") == 14 and "Last Dec 4, 2026" in html
+    with django_assert_max_num_queries(small + 1):  # sorted by name: the totals apart
+        client.get(url + "?sort=name&bucket=31_60")
