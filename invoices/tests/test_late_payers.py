@@ -176,23 +176,24 @@ def test_bad_filters_get_a_message_next_to_the_field_not_a_500(login, staff_user
     assert len(_page_rows(html)) == 2  # the other filters still apply
 
 
+def queries_of(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
 def test_constant_number_of_queries(login, staff_user, ledger, django_assert_max_num_queries):
     client = login(staff_user)
     url = reverse("invoices:late_payers")
     client.get(url)  # the first request of a session also stores it
 
-    def count():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(url).status_code == 200
-        return len(ctx.captured_queries)
-
-    small = count()
+    small = queries_of(client, url)
     for n in range(12):
         c = SubscriberFactory(name=f"Late {n}")
         owe(c, "10.00", date(2026, 10, 1))
         owe(c, "12.00", date(2026, 11, 30))
         Reminder.objects.create(invoice=c.invoices.first(), client=c, step=7)
-    assert count() == small
+    assert queries_of(client, url) == small
     with django_assert_max_num_queries(small):
         client.get(url + "?sort=-b_90_plus&min_amount=5&bucket=1_30")
     # Sorted by a client column, the totals are a query of their own (see late_payers_page).
@@ -571,18 +572,13 @@ def test_from_todays_rows_the_page_keeps_a_constant_number_of_queries(
     url = reverse("invoices:late_payers")
     client.get(url)
 
-    def count():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(url).status_code == 200
-        return len(ctx.captured_queries)
-
-    small = count()
+    small = queries_of(client, url)
     for n in range(12):
         c = SubscriberFactory(name=f"Late {n}", phone=f"+1312555{n:04d}")
         invoice = owe(c, "10.00", date(2026, 10, 1))
         Reminder.objects.create(invoice=invoice, client=c, step=7)
     aging_rows.rebuild(TODAY)  # owe() moves due dates behind the ledger's back
-    assert count() == small
+    assert queries_of(client, url) == small
     html = client.get(url).content.decode()
     assert html.count("<tr data-client=") == 14 and "Last Dec 4, 2026" in html
     with django_assert_max_num_queries(small + 1):  # sorted by name: the totals apart
