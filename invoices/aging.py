@@ -169,7 +169,6 @@ def with_clients(rows) -> list[Client]:
     # them again was a fifth of the page (the row formats the text, cached per number).
     clients = (
         Client.objects.only(*ROW_CLIENT_FIELDS)
-        .defer("phone")
         .annotate(phone_text=Cast("phone", CharField()))
         .in_bulk(ids)
     )
