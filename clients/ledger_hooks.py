@@ -3,8 +3,9 @@ and payments.
 
 The clients app stands below invoices (GUIDE §3) and never imports it. The invoices app
 registers its functions here from its AppConfig.ready(): an annotator adding `ledger_balance`
-and `lifetime_value` to a client queryset (correlated subqueries: one query for any number of
-clients), and a filter keeping the clients with an overdue balance. Until something registers,
+and `lifetime_value` to a client queryset (the kept per-client totals, one join: one query for
+any number of clients), a fuller one for the client page (its credit too), and a filter
+keeping the clients with an overdue balance. Until something registers,
 lists show no figures and the overdue filter finds nobody.
 """
 
@@ -24,12 +25,13 @@ Annotator = Callable[[QuerySet], QuerySet]
 OverdueFilter = Callable[[QuerySet, date], QuerySet]
 
 _annotate: Annotator | None = None
+_annotate_page: Annotator | None = None
 _overdue: OverdueFilter | None = None
 
 
-def register(*, annotate: Annotator, overdue: OverdueFilter) -> None:
-    global _annotate, _overdue
-    _annotate, _overdue = annotate, overdue
+def register(*, annotate: Annotator, annotate_page: Annotator, overdue: OverdueFilter) -> None:
+    global _annotate, _annotate_page, _overdue
+    _annotate, _annotate_page, _overdue = annotate, annotate_page, overdue
 
 
 def available() -> bool:
@@ -46,7 +48,7 @@ def clients_with_figures() -> QuerySet:
     queryset. Annotating resolves the annotator's subqueries, about 2 ms of Python a call, so it
     is built once per registered annotator and each call returns a clone of it (`.all()`, as a
     class-based view does with its `queryset`)."""
-    return _clients_with_figures(_annotate).all()
+    return _clients_with_figures(_annotate_page).all()
 
 
 @cache

@@ -32,5 +32,7 @@ class InvoicesConfig(AppConfig):
         self.audit_actions = {**AUDIT_ACTIONS, **PAYMENT_ACTIONS}
         # The client list, export and page show these figures without importing this app.
         ledger_hooks.register(
-            annotate=ledger.with_ledger_figures, overdue=ledger.with_overdue_balance
+            annotate=ledger.with_ledger_sums,
+            annotate_page=ledger.with_ledger_figures,
+            overdue=ledger.with_overdue_balance,
         )

@@ -5,8 +5,12 @@
     lifetime value = Σ payments − Σ refunds (money actually kept)
     credit         = payments' unallocated amounts + credit notes' unused credit
 
-`with_ledger_figures` annotates a client queryset with correlated subqueries, so a list of any
-length costs one query; the single-client functions use it too.
+The four sums, the balance and the lifetime value are kept per client in `ClientTotal` by
+running_totals.py, in the transaction of every document that changes them, so a list of any
+length reads them with one join (summing each row's documents cost twelve correlated
+subqueries a row). `running_totals.differences()` recomputes them from the documents
+(`manage.py rebuild_totals --check`). Credit changes with every allocation, so it is summed
+from the documents each time.
 """
 
 from dataclasses import dataclass
@@ -19,9 +23,9 @@ from django.db.models.functions import Coalesce
 from clients.models import Client
 from cms_project.money import ZERO, money_from_db
 
-from .models import CreditNote, Invoice, Payment, Refund
+from .models import CreditNote, Invoice, Payment
 
-MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
 
 
 def _sum_per_client(queryset: QuerySet, client_field: str, expression) -> Coalesce:
@@ -37,55 +41,41 @@ def _sum_per_client(queryset: QuerySet, client_field: str, expression) -> Coales
     )
 
 
-def _sums() -> dict:
-    return {
-        "ledger_invoiced": _sum_per_client(
-            Invoice.objects.exclude(status=Invoice.Status.DRAFT), "client", "total"
-        ),
-        "ledger_credited": _sum_per_client(CreditNote.objects.all(), "client", "total"),
-        "ledger_paid": _sum_per_client(Payment.objects.all(), "client", "amount"),
-        "ledger_refunded": _sum_per_client(Refund.objects.all(), "payment__client", "amount"),
-    }
+def _kept(name: str) -> Coalesce:
+    """A kept figure; a client with no document yet has no ClientTotal row: zero."""
+    return Coalesce(F(f"ledger_total__{name}"), Value(ZERO), output_field=MONEY_FIELD)
 
 
 def with_ledger_sums(clients: QuerySet) -> QuerySet:
-    """Annotate only the four sums (ledger_invoiced, ledger_credited, ledger_paid,
-    ledger_refunded); `balance_of` and `lifetime_value_of` derive the rest in Python. For a
-    long list that shows no credit: PostgreSQL evaluates each correlated subquery wherever
-    the SQL names it, and `with_ledger_figures` names them again in balance and lifetime
-    value (12 evaluations a row against 4)."""
-    return clients.annotate(**_sums())
-
-
-def balance_of(client) -> Decimal:
-    """The balance of a client annotated by `with_ledger_sums` (the formula at the top)."""
-    return (
-        money_from_db(client.ledger_invoiced)
-        - money_from_db(client.ledger_credited)
-        - money_from_db(client.ledger_paid)
-        + money_from_db(client.ledger_refunded)
+    """Annotate ledger_invoiced, ledger_credited, ledger_paid, ledger_refunded,
+    ledger_balance and lifetime_value (one LEFT JOIN, no subquery): for long lists that
+    show no credit."""
+    return clients.annotate(
+        ledger_invoiced=_kept("invoiced"),
+        ledger_credited=_kept("credited"),
+        ledger_paid=_kept("paid"),
+        ledger_refunded=_kept("refunded"),
+        ledger_balance=_kept("balance"),
+        lifetime_value=_kept("lifetime_value"),
     )
 
 
+def balance_of(client) -> Decimal:
+    """The balance of a client annotated by `with_ledger_sums`."""
+    return money_from_db(client.ledger_balance)
+
+
 def lifetime_value_of(client) -> Decimal:
-    return money_from_db(client.ledger_paid) - money_from_db(client.ledger_refunded)
+    return money_from_db(client.lifetime_value)
 
 
 def with_ledger_figures(clients: QuerySet) -> QuerySet:
-    """Annotate ledger_invoiced, ledger_credited, ledger_paid, ledger_refunded, ledger_credit,
-    ledger_balance and lifetime_value on each client."""
-    return clients.annotate(
-        **_sums(),
+    """`with_ledger_sums` plus ledger_credit (two correlated subqueries a row)."""
+    return with_ledger_sums(clients).annotate(
         ledger_credit=_sum_per_client(Payment.objects.all(), "client", "unallocated")
         + _sum_per_client(
             CreditNote.objects.all(), "client", F("amount_to_credit") - F("credit_used")
         ),
-    ).annotate(
-        ledger_balance=F("ledger_invoiced")
-        - F("ledger_credited")
-        - F("ledger_paid")
-        + F("ledger_refunded"),
-        lifetime_value=F("ledger_paid") - F("ledger_refunded"),
     )
 
 

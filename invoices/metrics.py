@@ -190,9 +190,11 @@ def revenue_by_service_and_month(months: list[tuple[int, int]]) -> dict:
 def top_clients_by_lifetime_value(*, limit: int = 10) -> list[dict]:
     """The clients who paid the most, net of refunds ([{"client", "lifetime_value"}]): the
     same definition as `invoices.ledger.lifetime_value`, read from the per-client running
-    totals (an index walk, not a sum over every payment). One query."""
+    totals (an index walk, not a sum over every payment). Clients who never paid (only
+    invoiced) are not customers by this measure. One query."""
     rows = (
         ClientTotal.objects.select_related("client")
+        .filter(paid__gt=0)
         .order_by("-lifetime_value", "client")
         .only("lifetime_value", "client")[:limit]
     )

@@ -925,23 +925,34 @@ class DailyTotal(models.Model):
 
 
 class ClientTotal(models.Model):
-    """A client's payments and refunds so far: lifetime value, ranked by the top-customers
-    report and the dashboard without grouping every payment (kept by running_totals.py)."""
+    """A client's ledger so far, kept by running_totals.py as documents are written: issued
+    invoices, credit notes, payments and refunds, hence the balance and lifetime value
+    (the formulas of ledger.py). Lists, reports and the client page read them with one join
+    instead of summing every document of every row; the top-customers report and the
+    dashboard rank by lifetime value, the client list sorts by balance."""
 
     client = models.OneToOneField(
-        "clients.Client", on_delete=models.CASCADE, primary_key=True, related_name="+"
+        "clients.Client", on_delete=models.CASCADE, primary_key=True, related_name="ledger_total"
     )
+    # Added after paid and refunded (migration 0009); the database default lets rows be
+    # written by code that predates them, such as migration 0007's backfill.
+    invoiced = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO, db_default=ZERO)
+    credited = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO, db_default=ZERO)
     paid = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
     refunded = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    balance = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO, db_default=ZERO)
     lifetime_value = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
 
     class Meta:
         indexes = [
-            models.Index(F("lifetime_value").desc(), F("client").asc(), name="client_total_ltv_idx")
+            models.Index(
+                F("lifetime_value").desc(), F("client").asc(), name="client_total_ltv_idx"
+            ),
+            models.Index(F("balance").desc(), F("client").asc(), name="client_total_balance_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.client_id}: {self.lifetime_value}"
+        return f"{self.client_id}: balance {self.balance}, lifetime value {self.lifetime_value}"
 
 
 # --- Late payers' aging, one row per client (aging_rows.py) -----------------------------------

@@ -4,8 +4,9 @@ instead of summed from a year of invoices and payments on every request (GUIDE Â
 - `DailyTotal`, per day and measure: invoices issued, credit notes, payments received,
   refunds, and invoice lines net of tax per service â€” amount, number of documents and the
   largest single one.
-- `ClientTotal`, per client: paid and refunded, hence lifetime value (the top-customers
-  ranking).
+- `ClientTotal`, per client: invoiced, credited, paid and refunded, hence the balance and
+  lifetime value (the client list, the client page, the full account report and the
+  top-customers ranking read them with one join).
 
 Invoices once issued, credit notes, payments and refunds never change (models.py), so adding
 each new document in the transaction that writes it keeps the totals exact. The functions
@@ -33,8 +34,9 @@ from .models import ClientTotal, DailyTotal, Invoice
 Measure = DailyTotal.Measure
 # (day, measure, service_key) -> [amount, documents, largest]
 Totals = dict[tuple[date, str, int], list]
-# client_id -> [paid, refunded]
+# client_id -> [invoiced, credited, paid, refunded]
 ClientSums = dict[int, list]
+CLIENT_SUMS = ("invoiced", "credited", "paid", "refunded")
 
 
 def _add(totals: Totals, key: tuple, amount, documents: int, largest) -> None:
@@ -73,20 +75,37 @@ def _dated_totals(queryset, date_field: str, amount_field: str, measure: str, to
         _add(totals, (day, measure, 0), amount, count, largest)
 
 
-def _client_sums(payments, refunds) -> ClientSums:
-    sums: ClientSums = defaultdict(lambda: [ZERO, ZERO])
-    for client, amount in (
-        payments.order_by().values("client").annotate(s=Sum("amount")).values_list("client", "s")
+def _client_sums(invoices, credit_notes, payments, refunds) -> ClientSums:
+    """Issued invoices, credit notes, payments and refunds (querysets) summed per client."""
+    sums: ClientSums = defaultdict(lambda: [ZERO, ZERO, ZERO, ZERO])
+    for index, (documents, client_field, amount_field) in enumerate(
+        (
+            (invoices, "client", "total"),
+            (credit_notes, "client", "total"),
+            (payments, "client", "amount"),
+            (refunds, "payment__client", "amount"),
+        )
     ):
-        sums[client][0] += money_from_db(amount)
-    for client, amount in (
-        refunds.order_by()
-        .values("payment__client")
-        .annotate(s=Sum("amount"))
-        .values_list("payment__client", "s")
-    ):
-        sums[client][1] += money_from_db(amount)
+        for client, amount in (
+            documents.order_by()
+            .values(client_field)
+            .annotate(s=Sum(amount_field))
+            .values_list(client_field, "s")
+        ):
+            sums[client][index] += money_from_db(amount)
     return sums
+
+
+def _client_row(invoiced, credited, paid, refunded) -> dict:
+    """A ClientTotal's values from its four sums (the formulas at the top of ledger.py)."""
+    return {
+        "invoiced": invoiced,
+        "credited": credited,
+        "paid": paid,
+        "refunded": refunded,
+        "balance": invoiced - credited - paid + refunded,
+        "lifetime_value": paid - refunded,
+    }
 
 
 # --- Writing -------------------------------------------------------------------------------
@@ -131,16 +150,14 @@ def _write_daily(totals: Totals) -> None:
 def _write_clients(sums: ClientSums) -> None:
     table = ClientTotal._meta.db_table
     current = connection.ops.quote_name(table)
+    rows = [(pk, *_client_row(*sums[pk]).values()) for pk in sorted(sums)]
+    columns = list(_client_row(ZERO, ZERO, ZERO, ZERO))
     _upsert(
         table,
-        ["client_id", "paid", "refunded", "lifetime_value"],
+        ["client_id", *columns],
         ["client_id"],
-        [(pk, paid, refunded, paid - refunded) for pk, (paid, refunded) in sorted(sums.items())],
-        {
-            "paid": f"{current}.paid + EXCLUDED.paid",
-            "refunded": f"{current}.refunded + EXCLUDED.refunded",
-            "lifetime_value": f"{current}.lifetime_value + EXCLUDED.lifetime_value",
-        },
+        rows,
+        {column: f"{current}.{column} + EXCLUDED.{column}" for column in columns},
     )
 
 
@@ -151,6 +168,12 @@ def add_issued_invoices(invoices: QuerySet, lines: QuerySet) -> None:
     totals: Totals = {}
     _invoice_totals(invoices, lines, totals)
     _write_daily(totals)
+    sums: ClientSums = {}
+    for client, amount in (
+        invoices.order_by().values("client").annotate(s=Sum("total")).values_list("client", "s")
+    ):
+        sums[client] = [money_from_db(amount), ZERO, ZERO, ZERO]
+    _write_clients(sums)
 
 
 def add_issued_invoice(invoice) -> None:
@@ -158,19 +181,21 @@ def add_issued_invoice(invoice) -> None:
 
 
 def add_credit_note(note) -> None:
-    _write_daily({(note.issue_date, Measure.CREDITED, 0): [note.total, 1, note.total]})
+    total = money_from_db(note.total)
+    _write_daily({(note.issue_date, Measure.CREDITED, 0): [total, 1, total]})
+    _write_clients({note.client_id: [ZERO, total, ZERO, ZERO]})
 
 
 def add_payment(payment) -> None:
     amount = money_from_db(payment.amount)
     _write_daily({(payment.received_on, Measure.PAID, 0): [amount, 1, amount]})
-    _write_clients({payment.client_id: [amount, ZERO]})
+    _write_clients({payment.client_id: [ZERO, ZERO, amount, ZERO]})
 
 
 def add_refund(refund, *, client_id: int) -> None:
     amount = money_from_db(refund.amount)
     _write_daily({(refund.refunded_on, Measure.REFUNDED, 0): [amount, 1, amount]})
-    _write_clients({client_id: [ZERO, amount]})
+    _write_clients({client_id: [ZERO, ZERO, ZERO, amount]})
 
 
 # --- Recomputed from the documents ---------------------------------------------------------
@@ -188,7 +213,10 @@ def computed(registry=installed_apps) -> tuple[Totals, ClientSums]:
     _dated_totals(credit_note.objects.all(), "issue_date", "total", Measure.CREDITED, totals)
     _dated_totals(payment.objects.all(), "received_on", "amount", Measure.PAID, totals)
     _dated_totals(refund.objects.all(), "refunded_on", "amount", Measure.REFUNDED, totals)
-    return totals, _client_sums(payment.objects.all(), refund.objects.all())
+    sums = _client_sums(
+        issued, credit_note.objects.all(), payment.objects.all(), refund.objects.all()
+    )
+    return totals, sums
 
 
 @transaction.atomic
@@ -213,10 +241,16 @@ def rebuild(registry=installed_apps) -> None:
         ],
         batch_size=2000,
     )
+    # Only the columns the registry's model has: migration 0007 calls this with a
+    # ClientTotal that kept paid and refunded alone.
+    kept = {field.name for field in clients._meta.get_fields()}
     clients.objects.bulk_create(
         [
-            clients(client_id=pk, paid=paid, refunded=refunded, lifetime_value=paid - refunded)
-            for pk, (paid, refunded) in sorted(sums.items())
+            clients(
+                client_id=pk,
+                **{k: v for k, v in _client_row(*sums[pk]).items() if k in kept},
+            )
+            for pk in sorted(sums)
         ],
         batch_size=2000,
     )
@@ -231,10 +265,16 @@ def stored() -> tuple[Totals, ClientSums]:
         ]
         for row in DailyTotal.objects.all()
     }
-    sums: ClientSums = {
-        row.client_id: [money_from_db(row.paid), money_from_db(row.refunded)]
-        for row in ClientTotal.objects.all()
-    }
+    sums: ClientSums = {}
+    for row in ClientTotal.objects.all():
+        sums[row.client_id] = [money_from_db(getattr(row, name)) for name in CLIENT_SUMS]
+        # balance and lifetime value are kept too: a wrong one is a difference as well
+        derived = _client_row(*sums[row.client_id])
+        if (money_from_db(row.balance), money_from_db(row.lifetime_value)) != (
+            derived["balance"],
+            derived["lifetime_value"],
+        ):
+            sums[row.client_id].append("balance or lifetime value does not add up")
     return totals, sums
 
 
@@ -250,8 +290,10 @@ def differences() -> list[str]:
             day, measure, service = key
             found.append(f"{day} {measure} (service {service}): stored {have}, documents {want}")
     for pk in sorted(set(expected_sums) | set(actual_sums)):
-        want = expected_sums.get(pk, [ZERO, ZERO])
-        have = actual_sums.get(pk, [ZERO, ZERO])
+        want = expected_sums.get(pk, [ZERO] * 4)
+        have = actual_sums.get(pk, [ZERO] * 4)
         if want != have:
-            found.append(f"client {pk}: stored paid/refunded {have}, documents {want}")
+            found.append(
+                f"client {pk}: stored invoiced/credited/paid/refunded {have}, documents {want}"
+            )
     return found

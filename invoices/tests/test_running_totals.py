@@ -92,12 +92,15 @@ def test_each_document_adds_to_its_days_total_to_the_cent(november):
         (NOV_12, Measure.REFUNDED, 0): (D("5.00"), 1, D("5.00")),
         (NOV_15, Measure.REFUNDED, 0): (D("33.00"), 1, D("33.00")),
     }
-    totals = {
-        t.client_id: (t.paid, t.refunded, t.lifetime_value) for t in ClientTotal.objects.all()
+    kept = {
+        t.client_id: (t.invoiced, t.credited, t.paid, t.refunded, t.balance, t.lifetime_value)
+        for t in ClientTotal.objects.all()
     }
-    assert totals == {
-        november["ann"].pk: (D("100.00"), D("5.00"), D("95.00")),
-        november["ben"].pk: (D("33.00"), D("33.00"), D("0.00")),
+    # balance = invoiced − credited − paid + refunded; lifetime value = paid − refunded
+    assert kept == {
+        november["ann"].pk: (D("60.00"), D("0"), D("100.00"), D("5.00"), D("-35.00"), D("95.00")),
+        november["ben"].pk: (D("33.00"), D("0"), D("33.00"), D("33.00"), D("33.00"), D("0")),
+        november["cy"].pk: (D("100.00"), D("20.00"), D("0"), D("0"), D("80.00"), D("0")),
     }
     assert running_totals.differences() == []
 
@@ -144,11 +147,28 @@ def test_a_rebuild_restores_totals_that_went_wrong(november):
     assert ClientTotal.objects.get(client=november["ann"]).lifetime_value == D("95.00")
 
 
-def test_the_migration_backfills_from_the_documents_with_historical_models(november):
+def _state(migration: str):
+    return MigrationExecutor(connection).loader.project_state(("invoices", migration)).apps
+
+
+def test_the_migrations_backfill_from_the_documents_with_historical_models(november):
     before = _stored()
     DailyTotal.objects.all().delete()
     ClientTotal.objects.all().delete()
-    state = MigrationExecutor(connection).loader.project_state(("invoices", "0007_running_totals"))
-    running_totals.rebuild(registry=state.apps)
+    # 0007 kept paid and refunded alone: its backfill writes only those columns
+    running_totals.rebuild(registry=_state("0007_running_totals"))
     assert _stored() == before
+    ann = ClientTotal.objects.get(client=november["ann"])
+    assert (ann.paid, ann.lifetime_value, ann.invoiced, ann.balance) == (
+        D("100.00"), D("95.00"), D("0"), D("0"),
+    )  # fmt: skip
+    # 0009 adds invoiced, credited and the balance, and fills them
+    running_totals.rebuild(registry=_state("0009_client_ledger_totals"))
     assert running_totals.differences() == []
+    assert ClientTotal.objects.get(client=november["ann"]).balance == D("-35.00")
+
+
+def test_a_kept_balance_that_does_not_add_up_is_a_difference(november):
+    ClientTotal.objects.filter(client=november["cy"]).update(balance=D("79.99"))
+    (found,) = running_totals.differences()
+    assert f"client {november['cy'].pk}" in found and "does not add up" in found
