@@ -39,8 +39,11 @@ def available() -> bool:
 
 
 def with_figures(clients: QuerySet) -> QuerySet:
-    """`clients` annotated with ledger_balance and lifetime_value (when a ledger exists)."""
-    return _annotate(clients) if _annotate else clients
+    """`clients` annotated with ledger_balance and lifetime_value (when a ledger exists);
+    a queryset already annotated (sorted by a figure) is returned as it is."""
+    if _annotate is None or "ledger_balance" in clients.query.annotations:
+        return clients
+    return _annotate(clients)
 
 
 def clients_with_figures() -> QuerySet:

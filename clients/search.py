@@ -24,7 +24,11 @@ SORTS = {
     "account": ("Account number", ("account_number",)),
     "-signup": ("Newest sign-ups", ("-signup_date", "-id")),
     "signup": ("Oldest sign-ups", ("signup_date", "id")),
+    # The ledger's figures (ledger_hooks): who owes the most, who paid the most.
+    "-balance": ("Highest balance", ("-ledger_balance", "id")),
+    "-lifetime": ("Highest lifetime value", ("-lifetime_value", "id")),
 }
+FIGURE_SORTS = {"-balance", "-lifetime"}
 DEFAULT_SORT = "name"
 
 MIN_SUBSTRING = 3  # trigram indexes need three characters to narrow anything down
@@ -115,5 +119,10 @@ def search_clients(filters: ClientFilters) -> QuerySet:
         clients = clients.filter(pk__in=in_city)
     if filters.overdue:
         clients = ledger_hooks.with_overdue_balance(clients)
-    _, ordering = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
-    return clients.order_by(*ordering)
+    sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
+    if sort in FIGURE_SORTS:
+        if ledger_hooks.available():
+            clients = ledger_hooks.with_figures(clients)
+        else:
+            sort = DEFAULT_SORT
+    return clients.order_by(*SORTS[sort][1])

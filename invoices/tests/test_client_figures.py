@@ -77,6 +77,27 @@ def test_the_list_shows_balance_and_lifetime_value_to_the_cent(login, staff_user
     assert "$49.90" in page and "$30.10" in page and "-$20.00" in page and "(in credit)" in page
 
 
+@pytest.mark.parametrize(
+    ("sort", "names"),
+    [
+        # balances 49.90, 45.50, 0.00 (no document yet), -20.00
+        ("-balance", ["Lena Late", "Nora Notdue", "Ned New", "Paul Paid"]),
+        # lifetime values 100.00, 30.10, then 0.00 twice (by id: Nora before Ned)
+        ("-lifetime", ["Paul Paid", "Lena Late", "Nora Notdue", "Ned New"]),
+    ],
+)
+def test_the_list_sorts_by_balance_or_lifetime_value(login, staff_user, ledger, sort, names):
+    browser = login(staff_user)
+    response = browser.get(reverse("clients:client_list"), {"sort": sort})
+    assert [c.name for c in response.context["page"]] == names
+    assert f'<option value="{sort}" selected>' in response.content.decode()
+    # with a search too (the page's ids come from the search, the figures with them):
+    # one letter finds names starting with it
+    response = browser.get(reverse("clients:client_list"), {"sort": sort, "q": "n"})
+    assert [c.name for c in response.context["page"]] == [n for n in names if n[0] == "N"]
+    assert response.context["page"][0].ledger_balance is not None
+
+
 def test_the_overdue_filter_keeps_clients_with_an_open_invoice_past_due(login, staff_user, ledger):
     browser = login(staff_user)
     response = browser.get(reverse("clients:client_list"), {"overdue": "on"})
@@ -179,6 +200,9 @@ def test_the_list_with_figures_and_filter_keeps_a_constant_query_count(
     with django_assert_max_num_queries(4):
         response = browser.get(reverse("clients:client_list"), {"overdue": "on"})
     assert len(response.context["page"]) == count // 2
+    with django_assert_max_num_queries(4):
+        response = browser.get(reverse("clients:client_list"), {"sort": "-balance"})
+    assert len(response.context["page"]) == count
 
 
 def test_the_overdue_filter_and_figures_agree_with_the_ledger_functions(ledger):
