@@ -12,6 +12,8 @@ AUDIT_ACTIONS = {
     "equipment.create": "Recorded new equipment",
     "equipment.update": "Edited equipment details",
     "equipment.move": "Moved equipment or changed its status",
+    "interaction.update": "Edited a logged interaction",
+    "interaction.delete": "Deleted a logged interaction",
     "client.portal_invite": "Invited a client to create a portal login",
     "client.portal_link": "Linked an existing portal login to a client",
     "client.portal_invite_accept": "Created a portal login from an invitation",

@@ -4,8 +4,10 @@ from datetime import date
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
+from staff.audit import diff, record, removed, snapshot
 from staff.models import User
 
 from .models import Client, FollowUpTask, Interaction
@@ -34,6 +36,56 @@ def log_interaction(
             notes=f"Follow-up of “{interaction.subject}”.",
         )
     return interaction
+
+
+# What staff fill in about an interaction (the form's fields), and what the audit log keeps of
+# one edited or deleted afterwards.
+INTERACTION_FIELDS = [
+    "kind",
+    "occurred_at",
+    "duration_minutes",
+    "subject",
+    "notes",
+    "outcome",
+    "next_action",
+]
+
+
+@transaction.atomic
+def edit_interaction(
+    *, interaction: Interaction, by: User, request: HttpRequest | None = None
+) -> Interaction:
+    """Save corrections to a logged interaction (who logged it stays). Audited with the values
+    before and after, so the timeline can be fixed without losing what it said."""
+    previous = Interaction.objects.select_for_update().get(pk=interaction.pk)
+    interaction.save()
+    changes = diff(snapshot(previous, INTERACTION_FIELDS), interaction, INTERACTION_FIELDS)
+    if changes:
+        record(
+            actor=by,
+            action="interaction.update",
+            obj=interaction,
+            changes=changes,
+            request=request,
+            note=f"Client {interaction.client.account_number}",
+        )
+    return interaction
+
+
+@transaction.atomic
+def delete_interaction(
+    *, interaction: Interaction, by: User, request: HttpRequest | None = None
+) -> None:
+    """Remove an interaction logged by mistake; the audit entry keeps what it said."""
+    record(
+        actor=by,
+        action="interaction.delete",
+        obj=interaction,
+        changes=removed(interaction, INTERACTION_FIELDS),
+        request=request,
+        note=f"Client {interaction.client.account_number}",
+    )
+    interaction.delete()
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from staff.models import User
 
+from .crm import INTERACTION_FIELDS
 from .equipment import STATUSES_AT_LOCATION, STATUSES_IN_STOCK, find_stock_equipment
 from .models import Client, Equipment, FollowUpTask, Interaction, ServiceLocation
 from .models import workspace_user_choices as _workspace_q
@@ -442,20 +443,17 @@ class InteractionForm(forms.ModelForm):
 
     class Meta:
         model = Interaction
-        fields = [
-            "kind",
-            "occurred_at",
-            "duration_minutes",
-            "subject",
-            "notes",
-            "outcome",
-            "next_action",
-        ]
+        fields = INTERACTION_FIELDS
         widgets = {"occurred_at": DATETIME_INPUT, "notes": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["occurred_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+        editing = self.instance.pk is not None
+        if editing:
+            # A follow-up task is made when logging; an edit corrects the record only.
+            del self.fields["follow_up_due"]
+        else:
+            self.fields["occurred_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
         self.fields["duration_minutes"].validators.append(MaxValueValidator(24 * 60))
         self.helper = _helper(
             Row(
@@ -466,7 +464,9 @@ class InteractionForm(forms.ModelForm):
             "subject",
             "notes",
             "outcome",
-            Row(
+            "next_action"
+            if editing
+            else Row(
                 Column("next_action", css_class="col-md-8"),
                 Column("follow_up_due", css_class="col-md-4"),
             ),

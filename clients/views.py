@@ -42,7 +42,7 @@ from .forms import (
     TaskFilterForm,
     TaskForm,
 )
-from .models import Client, ClientImport, Equipment, FollowUpTask, ServiceLocation
+from .models import Client, ClientImport, Equipment, FollowUpTask, Interaction, ServiceLocation
 from .queries import account_overview, interactions_of
 from .search import search_clients
 
@@ -361,8 +361,42 @@ def interaction_create(request, pk: int):
             follow_up_due=form.cleaned_data["follow_up_due"],
         )
         messages.success(request, "The interaction was logged.")
-        return redirect(f"{reverse('clients:client_detail', args=[client.pk])}#timeline")
+        return redirect(_timeline_of(client))
     return render(request, "clients/interaction_form.html", {"form": form, "client": client})
+
+
+def _timeline_of(client: Client) -> str:
+    return f"{reverse('clients:client_detail', args=[client.pk])}#timeline"
+
+
+@workspace_required
+def interaction_edit(request, pk: int):
+    interaction = get_object_or_404(Interaction.objects.select_related("client"), pk=pk)
+    client = interaction.client
+    form = InteractionForm(request.POST or None, instance=interaction)
+    if request.method == "POST" and form.is_valid():
+        crm.edit_interaction(interaction=form.save(commit=False), by=request.user, request=request)
+        messages.success(request, "The interaction was saved.")
+        return redirect(_timeline_of(client))
+    return render(
+        request,
+        "clients/interaction_form.html",
+        {"form": form, "client": client, "interaction": interaction},
+    )
+
+
+@admin_required
+def interaction_delete(request, pk: int):
+    """Admins only, as for every deletion; the audit log keeps what the entry said."""
+    interaction = get_object_or_404(Interaction.objects.select_related("client"), pk=pk)
+    client = interaction.client
+    if request.method == "POST":
+        crm.delete_interaction(interaction=interaction, by=request.user, request=request)
+        messages.success(request, f"The interaction “{interaction.subject}” was deleted.")
+        return redirect(_timeline_of(client))
+    return render(
+        request, "clients/interaction_delete.html", {"interaction": interaction, "client": client}
+    )
 
 
 @workspace_required

@@ -92,6 +92,12 @@ def sample_task(personas: dict) -> FollowUpTask:
     )
 
 
+def sample_interaction(personas: dict) -> Interaction:
+    return Interaction.objects.first() or InteractionFactory(
+        client=client_of(personas["client"]), logged_by=personas["staff"]
+    )
+
+
 def sample_import(personas: dict) -> ClientImport:
     return ClientImport.objects.first() or ClientImport.objects.create(
         filename="x.csv", content="name\n", status=ClientImport.Status.INVALID

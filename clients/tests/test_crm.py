@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import FollowUpTask, Interaction
-from clients.tests.factories import ClientFactory, InteractionFactory, TaskFactory
-from staff.models import Role
+from clients.tests.factories import ClientFactory, InteractionFactory, TaskFactory, client_of
+from staff.models import AuditEntry, Role
 from staff.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +219,72 @@ def test_clients_cannot_reach_tasks_or_interactions(login, alice_user):
         browser.post(reverse("clients:interaction_create", args=[task.client_id]), CALL).status_code
         == 403
     )
+
+
+# --- Correcting and deleting logged interactions ---------------------------------------------
+def test_staff_correct_an_interaction_and_the_audit_log_keeps_the_old_text(
+    login, staff_user, admin_user
+):
+    call = InteractionFactory(logged_by=admin_user, subject="Asked aboot 1 Gig", notes="Typo")
+    browser = login(staff_user)
+    page = browser.get(reverse("clients:client_detail", args=[call.client_id])).content.decode()
+    edit_url = reverse("clients:interaction_edit", args=[call.pk])
+    assert f'href="{edit_url}"' in page
+    assert reverse("clients:interaction_delete", args=[call.pk]) not in page  # admins only
+    form = browser.get(edit_url)
+    assert "follow_up_due" not in form.context["form"].fields  # logging makes tasks, not edits
+    response = browser.post(edit_url, {**CALL, "subject": "Asked about 1 Gig"})
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/clients/{call.client_id}/#timeline")
+    call.refresh_from_db()
+    assert (call.subject, call.notes, call.logged_by) == (
+        "Asked about 1 Gig", CALL["notes"], admin_user,
+    )  # fmt: skip
+    assert not FollowUpTask.objects.exists()
+    entry = AuditEntry.objects.get(action="interaction.update")
+    assert entry.actor == staff_user
+    assert entry.changes["subject"] == ["Asked aboot 1 Gig", "Asked about 1 Gig"]
+    assert entry.changes["notes"] == ["Typo", CALL["notes"]]
+    assert entry.note == f"Client {call.client.account_number}"
+
+
+def test_an_edit_with_bad_input_answers_next_to_the_field_and_changes_nothing(login, staff_user):
+    call = InteractionFactory(subject="Kept")
+    response = login(staff_user).post(
+        reverse("clients:interaction_edit", args=[call.pk]),
+        {**CALL, "subject": "", "duration_minutes": "-5", "occurred_at": "2026-02-30T10:00"},
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) >= {"subject", "duration_minutes", "occurred_at"}
+    call.refresh_from_db()
+    assert call.subject == "Kept"
+
+
+def test_only_admins_delete_an_interaction_and_the_audit_log_keeps_it(
+    login, staff_user, admin_user
+):
+    call = InteractionFactory(subject="Logged on the wrong client")
+    url = reverse("clients:interaction_delete", args=[call.pk])
+    assert login(staff_user).post(url).status_code == 403
+    assert Interaction.objects.filter(pk=call.pk).exists()
+    browser = login(admin_user)
+    assert "Logged on the wrong client" in browser.get(url).content.decode()
+    response = browser.post(url)
+    assert response["Location"].endswith(f"/clients/{call.client_id}/#timeline")
+    assert not Interaction.objects.filter(pk=call.pk).exists()
+    entry = AuditEntry.objects.get(action="interaction.delete")
+    assert (entry.actor, entry.changes["subject"]) == (
+        admin_user, ["Logged on the wrong client", None],
+    )  # fmt: skip
+
+
+def test_clients_cannot_edit_or_delete_interactions_even_their_own(login, alice_user):
+    call = InteractionFactory(client=client_of(alice_user), subject="Kept")
+    browser = login(alice_user)
+    for name in ("clients:interaction_edit", "clients:interaction_delete"):
+        url = reverse(name, args=[call.pk])
+        assert browser.get(url).status_code == 403
+        assert browser.post(url, {**CALL, "subject": "Changed"}).status_code == 403
+    call.refresh_from_db()
+    assert call.subject == "Kept"

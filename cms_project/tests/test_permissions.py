@@ -14,6 +14,7 @@ from clients.tests.factories import (
     client_of,
     sample_equipment,
     sample_import,
+    sample_interaction,
     sample_location,
     sample_opportunity,
     sample_task,
@@ -79,6 +80,8 @@ SAMPLE_ARGS: dict[str, Callable[[dict], dict]] = {
         for name in ("equipment_detail", "equipment_edit", "equipment_move")
     },
     "clients:task_edit": lambda p: {"pk": sample_task(p).pk},
+    "clients:interaction_edit": lambda p: {"pk": sample_interaction(p).pk},
+    "clients:interaction_delete": lambda p: {"pk": sample_interaction(p).pk},
     "clients:task_complete": lambda p: {"pk": sample_task(p).pk},
     "clients:import_preview": lambda p: {"pk": sample_import(p).pk},
     "clients:import_commit": lambda p: {"pk": sample_import(p).pk},
